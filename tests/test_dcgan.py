@@ -1,0 +1,91 @@
+"""The dcgan baseline through the training core: build, fit, config round trip, losses, precision."""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from trainers.fit import build_compiled
+
+
+def _digits(batch=16):
+    return zoo.load_dataset("digits", batch_size=batch, image_size=16, shuffle=False).take(3)
+
+
+@pytest.mark.parametrize("loss", ["non_saturating", "minimax", "least_squares", "wasserstein", "hinge"])
+def test_fit_with_every_loss_changes_both_networks(loss):
+    model = zoo.build_model("dcgan", config="smoke", loss=loss, d_norm="layer" if loss == "wasserstein" else "batch")
+    model.compile()
+    g0 = [w.numpy().copy() for w in model.generator.trainable_weights]
+    d0 = [w.numpy().copy() for w in model.discriminator.trainable_weights]
+    hist = model.fit(_digits(), epochs=1, verbose=0)
+    assert all(np.isfinite(v[-1]) for v in hist.history.values())
+    assert ("gp" in hist.history) == (loss == "wasserstein")
+    assert any(not np.allclose(a, b.numpy()) for a, b in zip(g0, model.generator.trainable_weights))
+    assert any(not np.allclose(a, b.numpy()) for a, b in zip(d0, model.discriminator.trainable_weights))
+    assert int(model.g_optimizer.iterations) == 3 and int(model.d_optimizer.iterations) == 3 * model.n_critic
+
+
+def test_n_critic_steps_per_generator_step():
+    model = zoo.build_model("dcgan", config="smoke", n_critic=3)
+    model.compile()
+    model.fit(_digits(), epochs=1, verbose=0)
+    assert int(model.d_optimizer.iterations) == 9 and int(model.g_optimizer.iterations) == 3
+
+
+def test_config_round_trip_and_keras_file(tmp_path):
+    model = zoo.build_model("dcgan", config="smoke", loss="hinge", seed=7)
+    model.compile()
+    model.fit(_digits(), epochs=1, verbose=0)
+    clone = model.__class__.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", compile=False)
+    z = np.random.default_rng(0).normal(size=(4, model.latent_dim)).astype(np.float32)
+    np.testing.assert_allclose(loaded.generator(z).numpy(), model.generator(z).numpy(), atol=1e-6)
+    np.testing.assert_allclose(loaded.generate(4, seed=3).numpy(), model.generate(4, seed=3).numpy(), atol=1e-6)
+
+
+def test_generate_is_deterministic_and_in_range():
+    model = zoo.build_model("dcgan", config="smoke")
+    a, b = model.generate(8, seed=5).numpy(), model.generate(8, seed=5).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (8, 16, 16, 1) and a.min() >= -1 and a.max() <= 1
+    assert not np.allclose(a, model.generate(8, seed=6).numpy())
+
+
+def test_bad_arguments_name_the_valid_choices():
+    with pytest.raises(ValueError, match="not a power of two >= 8. Valid sizes: 8, 16, 32"):
+        zoo.build_model("dcgan", config="smoke", image_size=28)
+    with pytest.raises(ValueError, match="Unknown argument.*'widht'.*Known arguments: base_channels"):
+        zoo.build_model("dcgan", config="smoke", widht=3)
+    with pytest.raises(ValueError, match="Did you mean 'dcgan'.*Known models: dcgan"):
+        zoo.build_model("dcgn")
+    with pytest.raises(ValueError, match="Unknown config 'smok' of model 'dcgan'"):
+        zoo.build_model("dcgan", config="smok")
+    with pytest.raises(ValueError, match="n_critic must be a positive integer"):
+        zoo.build_model("dcgan", config="smoke", n_critic=0)
+
+
+@pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_step(precision):
+    try:
+        model, _ = build_compiled("dcgan", "smoke", dataset="digits", precision=precision)
+        if precision == "mixed_float16":
+            assert isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
+        assert model.generator.get_layer("up0").compute_dtype == precision.split("_")[1]
+        assert model.generator.output.dtype == "float32"
+        hist = model.fit(_digits(), epochs=1, verbose=0)
+        assert np.isfinite(hist.history["d_loss"][-1]) and np.isfinite(hist.history["g_loss"][-1])
+    finally:
+        keras.config.set_dtype_policy("float32")
+
+
+def test_strategy_names():
+    from trainers import get_strategy
+
+    assert get_strategy("auto").num_replicas_in_sync == 1
+    with pytest.raises(ValueError, match="Known strategies: auto, default, mirrored, multi_worker"):
+        get_strategy("tpu")
+    with pytest.raises(ValueError, match="TF_CONFIG"):
+        get_strategy("multi_worker")

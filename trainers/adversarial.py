@@ -1,0 +1,166 @@
+"""The base adversarial `keras.Model` that every GAN in the zoo extends.
+
+The keras.io GAN idiom (two optimizers, `Mean` trackers, custom `train_step`) made correct under
+`tf.distribute` and mixed precision:
+
+* ``compile(g_optimizer=..., d_optimizer=...)`` calls ``super().compile(optimizer=None)`` (a bare
+  ``compile()`` would build a default RMSprop over every weight) and builds both optimizers' slots inside
+  the strategy scope (lazily created slots inside the traced step fail under MirroredStrategy).
+* Each replica's loss is divided by ``num_replicas_in_sync`` inside the tape (gradients are SUM-reduced).
+* Noise for a replica is its slice of the global batch's draw (:func:`trainers.strategy.replica_slice`),
+  from a seed drawn from the model's `keras.random.SeedGenerator`: the same seed and data give the same
+  weights on one device and on n replicas.
+* Under a ``mixed_float16`` policy the optimizers are wrapped in `keras.optimizers.LossScaleOptimizer`
+  and losses go through ``optimizer.scale_loss`` (``compile`` only wraps ``self.optimizer`` by itself).
+
+Per generator step the critic takes ``n_critic`` steps on the same real batch with fresh noise (as the
+keras.io WGAN-GP example; the WGAN-GP paper draws a fresh real batch per critic step: with n_critic=1,
+the zoo's default, the two agree).
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from trainers import losses as losses_lib
+from trainers import strategy as strategy_lib
+
+
+class AdversarialModel(keras.Model):
+    """Generator + discriminator trained by `fit` with a named adversarial loss.
+
+    Subclasses build ``self.generator`` (latent ``[B, latent_dim]`` -> sample) and ``self.discriminator``
+    (sample -> logits ``[B, 1]``) in ``__init__`` and may override :meth:`sample_latent` (the prior) and
+    :meth:`unpack_real` (what of a batch is the real sample).
+
+    Args:
+        latent_dim: size of the generator's input.
+        loss: one of `trainers.losses.LOSSES`: ``non_saturating``, ``minimax``, ``least_squares``,
+            ``wasserstein``, ``hinge``.
+        n_critic: discriminator steps per generator step.
+        gp_weight: weight of the per-sample gradient penalty; ``None`` means 10 for ``wasserstein``
+            (WGAN-GP) and 0 otherwise.
+        seed: seed of the model's `SeedGenerator` (noise of every train step).
+    """
+
+    def __init__(self, latent_dim=128, loss="non_saturating", n_critic=1, gp_weight=None, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.loss_pair = losses_lib.get_loss(loss)
+        if int(n_critic) < 1:
+            raise ValueError(f"n_critic must be a positive integer, got {n_critic!r}.")
+        self.latent_dim = int(latent_dim)
+        self.loss_name = loss
+        self.n_critic = int(n_critic)
+        self.gp_weight = float(gp_weight if gp_weight is not None else (10.0 if loss == "wasserstein" else 0.0))
+        self._gp_weight_arg = gp_weight
+        self.seed = int(seed)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.gp_tracker = keras.metrics.Mean(name="gp")
+        self._trackers = [self.d_loss_tracker, self.g_loss_tracker] + ([self.gp_tracker] if self.gp_weight else [])
+
+    # ----------------------------------------------------------------- config
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            latent_dim=self.latent_dim,
+            loss=self.loss_name,
+            n_critic=self.n_critic,
+            gp_weight=self._gp_weight_arg,
+            seed=self.seed,
+        )
+        return config
+
+    # --------------------------------------------------------------- compile
+    def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
+        """Compile with one optimizer per network (defaults: Adam 2e-4, beta_1 0.5, as DCGAN)."""
+        super().compile(optimizer=None, **kwargs)
+        g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
+        d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
+        if keras.config.dtype_policy().name == "mixed_float16":
+            g_optimizer = _loss_scaled(g_optimizer)
+            d_optimizer = _loss_scaled(d_optimizer)
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.built = True
+
+    @property
+    def metrics(self):
+        return list(self._trackers)
+
+    # ------------------------------------------------------------- sampling
+    def sample_latent(self, batch_size, seed):
+        """Draw ``[batch_size, latent_dim]`` from the prior, deterministically from a ``[2]`` int seed."""
+        return tf.random.stateless_normal([batch_size, self.latent_dim], seed=seed)
+
+    def call(self, z, training=False):
+        return self.generator(z, training=training)
+
+    def generate(self, n, seed=0):
+        """``n`` samples from latents drawn with integer `seed` (inference mode)."""
+        z = self.sample_latent(n, tf.constant([seed, 0], tf.int32))
+        return self.generator(z, training=False)
+
+    def unpack_real(self, data):
+        """The real sample of a batch: the batch itself, or the first element of a tuple/dict."""
+        if isinstance(data, dict):
+            return data["image"]
+        if isinstance(data, (tuple, list)):
+            return data[0]
+        return data
+
+    def _replica_latent(self, batch):
+        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        return strategy_lib.replica_slice(lambda n: self.sample_latent(n, seed), batch)
+
+    def _replica_uniform(self, batch):
+        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        return strategy_lib.replica_slice(lambda n: tf.random.stateless_uniform([n], seed=seed), batch)
+
+    # ------------------------------------------------------------ train step
+    def d_step(self, real):
+        batch = tf.shape(real)[0]
+        fake = self.generator(self._replica_latent(batch), training=True)
+        eps = self._replica_uniform(batch) if self.gp_weight else None
+        with tf.GradientTape() as tape:
+            real_logits = tf.cast(self.discriminator(real, training=True), tf.float32)
+            fake_logits = tf.cast(self.discriminator(fake, training=True), tf.float32)
+            d_loss = self.loss_pair.d(real_logits, fake_logits)
+            total = d_loss
+            gp = tf.constant(0.0)
+            if self.gp_weight:
+                gp = losses_lib.gradient_penalty(lambda x: self.discriminator(x, training=True), real, fake, eps)
+                total = d_loss + self.gp_weight * gp
+            scaled = self.d_optimizer.scale_loss(strategy_lib.replica_scale(total))
+        grads = tape.gradient(scaled, self.discriminator.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        return d_loss, gp
+
+    def g_step(self, batch):
+        z = self._replica_latent(batch)
+        with tf.GradientTape() as tape:
+            fake_logits = tf.cast(self.discriminator(self.generator(z, training=True), training=True), tf.float32)
+            g_loss = self.loss_pair.g(fake_logits)
+            scaled = self.g_optimizer.scale_loss(strategy_lib.replica_scale(g_loss))
+        grads = tape.gradient(scaled, self.generator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        return g_loss
+
+    def train_step(self, data):
+        real = self.unpack_real(data)
+        for _ in range(self.n_critic):
+            d_loss, gp = self.d_step(real)
+        g_loss = self.g_step(tf.shape(real)[0])
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        if self.gp_weight:
+            self.gp_tracker.update_state(gp)
+        return strategy_lib.distributed_logs({m.name: m.result() for m in self.metrics})
+
+
+def _loss_scaled(optimizer):
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer
+    return keras.optimizers.LossScaleOptimizer(optimizer)

@@ -1,0 +1,88 @@
+"""The fit recipe behind ``zoo train``: config -> strategy -> model -> data -> callbacks -> `model.fit`.
+
+Nothing here is needed to train a zoo model (``model.compile(...)``; ``model.fit(...)`` is enough); it is the
+reproducible run that the CLI and the README's main job use, writing ``OUT/run.json`` with everything
+needed to repeat it.
+"""
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+import zoo
+from trainers.callbacks import standard_callbacks
+from trainers.strategy import get_strategy, is_chief
+
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+def make_optimizer(spec: dict | keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
+    """An Adam from ``{"learning_rate", "beta_1", "beta_2"}`` (or an optimizer passed through)."""
+    if isinstance(spec, keras.optimizers.Optimizer):
+        return spec
+    return keras.optimizers.Adam(**spec)
+
+
+def build_compiled(name, config="default", *, dataset=None, strategy=None, precision="float32", **overrides):
+    """Build and compile model `name` from a config inside `strategy`'s scope; returns ``(model, cfg)``.
+
+    ``channels`` follows the dataset when one is named. ``precision`` sets the global dtype policy.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"Unknown precision {precision!r}. Known: {', '.join(PRECISIONS)}.")
+    keras.config.set_dtype_policy(precision)
+    cfg = zoo.get_config(name, config)
+    if dataset is not None:
+        info = zoo.dataset_info(dataset)
+        if info.kind == "image" and "channels" in zoo.registry.constructor_args(zoo.get_model_class(name)):
+            cfg["model"]["channels"] = info.channels
+    cfg["model"].update(overrides)
+    zoo.registry.check_kwargs(zoo.get_model_class(name), cfg["model"])
+    strategy = strategy or tf.distribute.get_strategy()
+    with strategy.scope():
+        model = zoo.get_model_class(name)(**cfg["model"])
+        model.compile(g_optimizer=make_optimizer(cfg["train"]["g_optimizer"]),
+                      d_optimizer=make_optimizer(cfg["train"]["d_optimizer"]))
+    return model, cfg
+
+
+def train(name, dataset, *, config="default", epochs=None, out=None, strategy="auto", batch_size=None,
+          steps_per_epoch=None, precision="float32", seed=0, verbose="auto", callbacks=(), data_dir=None, **overrides):
+    """Train model `name` on `dataset` with the config's recipe; returns ``(model, history)``.
+
+    With `out`, the run writes checkpoints, backups, sample grids, TensorBoard logs and ``run.json`` there,
+    and a second call with the same arguments resumes a killed run from its last finished epoch.
+    """
+    strat = get_strategy(strategy) if isinstance(strategy, str) else strategy
+    keras.utils.set_random_seed(seed)
+    model, cfg = build_compiled(name, config, dataset=dataset, strategy=strat, precision=precision, seed=seed,
+                                **overrides)
+    recipe = cfg["train"]
+    epochs = epochs or recipe["epochs"]
+    batch_size = batch_size or recipe["batch_size"]
+    steps_per_epoch = steps_per_epoch or recipe.get("steps_per_epoch")
+    ds = zoo.load_dataset(dataset, "train", batch_size, image_size=getattr(model, "image_size", None),
+                          with_labels=getattr(model, "needs_labels", False), repeat=steps_per_epoch is not None,
+                          seed=seed, strategy=strat, data_dir=data_dir)
+    cbs = list(callbacks)
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        if is_chief():
+            run = {"model": name, "config": config, "dataset": dataset, "epochs": epochs, "batch_size": batch_size,
+                   "steps_per_epoch": steps_per_epoch, "strategy": strategy if isinstance(strategy, str) else
+                   type(strategy).__name__, "replicas": strat.num_replicas_in_sync, "precision": precision,
+                   "seed": seed, "model_config": cfg["model"], "train_config": recipe,
+                   "versions": {"tensorflow": tf.__version__, "keras": keras.__version__,
+                                "python": platform.python_version()}}
+            (out / "run.json").write_text(json.dumps(run, indent=1, default=str))
+        cbs = standard_callbacks(out) + cbs
+    history = model.fit(ds, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=cbs, verbose=verbose,
+                        shuffle=False)
+    if out is not None and is_chief():
+        model.save(out / "model.keras")
+    return model, history

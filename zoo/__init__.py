@@ -1,0 +1,14 @@
+"""Latent Zoo: latent-space generative models for Keras 3 / TensorFlow.
+
+    >>> import zoo
+    >>> zoo.list_models()
+    >>> model = zoo.build_model("dcgan", config="smoke")
+    >>> ds = zoo.load_dataset("fashion_mnist", batch_size=32, image_size=16)
+"""
+from zoo import dcgan  # noqa: F401  (registers the model)
+from zoo.data import DatasetNotAvailable, dataset_info, list_datasets, load_arrays, load_dataset
+from zoo.registry import build_model, get_config, get_model_class, list_configs, list_models, model_family
+
+__version__ = "0.1.0"
+__all__ = ["DatasetNotAvailable", "build_model", "dataset_info", "get_config", "get_model_class", "list_configs",
+           "list_datasets", "list_models", "load_arrays", "load_dataset", "model_family"]

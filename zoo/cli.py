@@ -1,0 +1,172 @@
+"""``zoo`` command line (also ``python -m zoo``).
+
+    zoo list
+    zoo train NAME --dataset D [--config smoke|quick|default|...] [--epochs N] [--strategy S] [--out DIR]
+    zoo sample --run DIR [--n 64] [--seed 0] [--out grid.png]
+    zoo evaluate --run DIR [--metrics fd_classifier,kid_classifier] [--n 5000] [--jsonl FILE]
+    zoo export --run DIR [--base DIR] [--version N]
+
+A wrong model, dataset, config or metric name exits with status 2 and the list of valid ones.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="zoo", description="Latent Zoo: train, sample, evaluate and export "
+                                "latent-space generative models.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="models, their configs, datasets and metrics")
+
+    t = sub.add_parser("train", help="train a zoo model with model.fit")
+    t.add_argument("name", help="model name (zoo list)")
+    t.add_argument("--dataset", required=True, help="dataset name (zoo list), or image_folder:PATH")
+    t.add_argument("--config", default="default", help="named training config of the model (default: default)")
+    t.add_argument("--epochs", type=_positive)
+    t.add_argument("--batch-size", type=_positive, help="global batch size (default: the config's)")
+    t.add_argument("--steps-per-epoch", type=_positive)
+    t.add_argument("--strategy", default="auto", choices=["auto", "default", "mirrored", "multi_worker"])
+    t.add_argument("--precision", default="float32", choices=["float32", "mixed_float16", "mixed_bfloat16"])
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--data-dir", help="directory holding the dataset's files")
+    t.add_argument("--out", default=None, help="run directory (default: runs/NAME_DATASET_CONFIG)")
+    t.add_argument("--no-export", action="store_true", help="skip the SavedModel export at the end")
+    t.add_argument("--verbose", default="auto", choices=["auto", "0", "1", "2"])
+
+    s = sub.add_parser("sample", help="write a sample grid from a trained run")
+    s.add_argument("--run", required=True, help="run directory holding model.keras")
+    s.add_argument("--n", type=_positive, default=64)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", help="PNG path (default: RUN/samples.png)")
+
+    e = sub.add_parser("evaluate", help="metrics of a trained run, with their protocol")
+    e.add_argument("--run", required=True)
+    e.add_argument("--metrics", default="fd_classifier,kid_classifier,precision_recall")
+    e.add_argument("--n", type=_positive, default=5000, help="number of fake (and at most real) samples")
+    e.add_argument("--split", default="test", choices=["train", "test"])
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--jsonl", help="append records here (default: RUN/metrics.jsonl)")
+
+    x = sub.add_parser("export", help="export a run's generator as a TF Serving SavedModel")
+    x.add_argument("--run", required=True)
+    x.add_argument("--base", help="model base path (default: RUN/export)")
+    x.add_argument("--version", type=_positive)
+    return p
+
+
+def _load_run(run):
+    import keras
+
+    import zoo  # noqa: F401  (registers the model classes)
+
+    run = Path(run)
+    path = run / "model.keras"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: --run must be a directory written by `zoo train`.")
+    info = json.loads((run / "run.json").read_text()) if (run / "run.json").exists() else {}
+    return keras.saving.load_model(path, compile=False), info
+
+
+def _export(model, run, base=None, version=None):
+    from export import export_generator
+
+    state = json.loads((Path(run) / "state.json").read_text()) if (Path(run) / "state.json").exists() else {}
+    info = json.loads((Path(run) / "run.json").read_text()) if (Path(run) / "run.json").exists() else {}
+    metrics_file = Path(run) / "metrics.jsonl"
+    card = {"dataset": info.get("dataset"), "config": info.get("config"), "training": state,
+            "metrics": [json.loads(line) for line in metrics_file.read_text().splitlines()]
+            if metrics_file.exists() else []}
+    return export_generator(model, base or Path(run) / "export", version, model_card=card)
+
+
+def cmd_list(args):
+    import zoo
+    from zoo import metrics
+
+    print("models:")
+    for name in zoo.list_models():
+        print(f"  {name:24s} family={zoo.model_family(name):12s} configs={','.join(zoo.list_configs(name))}")
+    print("datasets:\n  " + ", ".join(zoo.list_datasets()) + " (image_folder as image_folder:PATH)")
+    print("metrics:\n  " + ", ".join(metrics.list_metrics()))
+
+
+def cmd_train(args):
+    import zoo
+    from trainers.fit import train
+    from zoo.visualize import save_grid
+
+    zoo.get_model_class(args.name)
+    zoo.get_config(args.name, args.config)
+    zoo.dataset_info(args.dataset)
+    out = Path(args.out or f"runs/{args.name}_{args.dataset.replace(':', '_').replace('/', '_')}_{args.config}")
+    verbose = args.verbose if args.verbose == "auto" else int(args.verbose)
+    model, _ = train(args.name, args.dataset, config=args.config, epochs=args.epochs, out=out,
+                     strategy=args.strategy, batch_size=args.batch_size, steps_per_epoch=args.steps_per_epoch,
+                     precision=args.precision, seed=args.seed, verbose=verbose, data_dir=args.data_dir)
+    from trainers.strategy import is_chief
+
+    if not is_chief():
+        return
+    grid = save_grid(model.generate(64, seed=args.seed).numpy(), out / "samples.png")
+    print(f"samples: {grid}")
+    if not args.no_export:
+        print(f"export: {_export(model, out)}")
+
+
+def cmd_sample(args):
+    from zoo.visualize import save_grid
+
+    model, _ = _load_run(args.run)
+    path = save_grid(model.generate(args.n, seed=args.seed).numpy(), args.out or Path(args.run) / "samples.png")
+    print(path)
+
+
+def cmd_evaluate(args):
+    from zoo import metrics
+
+    names = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    for name in names:
+        if name not in metrics.METRICS:
+            metrics.compute(name)  # raises with the known names
+    model, info = _load_run(args.run)
+    if "dataset" not in info:
+        raise ValueError(f"{args.run}/run.json names no dataset; evaluate needs the run directory of `zoo train`.")
+    jsonl = args.jsonl or Path(args.run) / "metrics.jsonl"
+    for rec in metrics.evaluate_generator(model, info["dataset"], names, n_fake=args.n, n_real=args.n,
+                                          split=args.split, seed=args.seed, jsonl=jsonl):
+        print(rec)
+    print(f"records appended to {jsonl}")
+
+
+def cmd_export(args):
+    model, _ = _load_run(args.run)
+    print(_export(model, args.run, args.base, args.version))
+
+
+COMMANDS = {"list": cmd_list, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
+            "export": cmd_export}
+
+
+def main(argv=None):
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except (ValueError, FileNotFoundError, FileExistsError) as err:
+        parser.exit(2, f"zoo {args.command}: error: {err}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

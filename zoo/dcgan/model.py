@@ -1,0 +1,48 @@
+"""`dcgan`: the zoo's plain unconditional baseline, proving the training core end to end."""
+from __future__ import annotations
+
+from trainers.adversarial import AdversarialModel
+from zoo.dcgan.configs import CONFIGS
+from zoo.dcgan.networks import dcgan_discriminator, dcgan_generator
+from zoo.registry import register_model
+
+
+@register_model("dcgan", family="baseline", configs=CONFIGS)
+class DCGAN(AdversarialModel):
+    """DCGAN (Radford et al., 2016) with any of the zoo's adversarial losses.
+
+    Args:
+        image_size: output side, a power of two >= 8 (28x28 data is resized to 32 by the loaders).
+        channels: image channels (1 for MNIST-like data, 3 for RGB).
+        base_channels: width of the generator's last hidden layer and the discriminator's first.
+        d_norm: ``"batch"`` (DCGAN), ``"layer"`` (advised for WGAN-GP, whose per-sample penalty
+            BatchNorm breaks) or ``"none"``.
+        sync_batchnorm: BatchNorm statistics over the global batch under a strategy
+            (``BatchNormalization(synchronized=True)``), so n replicas train like one device.
+        **kwargs: `trainers.AdversarialModel` arguments (latent_dim, loss, n_critic, gp_weight, seed).
+
+    Example:
+        >>> import keras, zoo
+        >>> model = zoo.build_model("dcgan", config="smoke")
+        >>> model.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        ...               d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+        >>> ds = zoo.load_dataset("digits", batch_size=32, image_size=16)
+        >>> model.fit(ds, epochs=1)                                     # doctest: +SKIP
+        >>> images = model.generate(16, seed=0)                         # [16, 16, 16, 1] in [-1, 1]
+    """
+
+    def __init__(self, image_size=32, channels=1, base_channels=64, d_norm="batch", sync_batchnorm=True, **kwargs):
+        super().__init__(**kwargs)
+        self.image_size, self.channels, self.base_channels = int(image_size), int(channels), int(base_channels)
+        self.d_norm, self.sync_batchnorm = d_norm, bool(sync_batchnorm)
+        self.generator = dcgan_generator(self.latent_dim, self.image_size, self.channels, self.base_channels,
+                                         self.sync_batchnorm)
+        self.discriminator = dcgan_discriminator(self.image_size, self.channels, self.base_channels, d_norm,
+                                                 self.sync_batchnorm)
+        self.built = True
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(image_size=self.image_size, channels=self.channels, base_channels=self.base_channels,
+                      d_norm=self.d_norm, sync_batchnorm=self.sync_batchnorm)
+        return config

@@ -1,0 +1,72 @@
+"""DCGAN networks (Radford et al. 2016) for any power-of-two image size from 8 up.
+
+Generator: Dense -> 4x4xC, then stride-2 4x4 transposed convolutions with BatchNorm + ReLU, halving the
+channels at each doubling, last layer tanh. Discriminator: stride-2 4x4 convolutions with LeakyReLU(0.2)
+(no normalisation on the first), down to 4x4, then Dense(1) logits. Output layers run in float32 so that
+mixed precision keeps the losses in float32.
+"""
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers
+
+NORMS = ("batch", "layer", "none")
+
+
+def check_image_size(image_size: int, minimum: int = 8) -> int:
+    """Return log2(image_size), or raise naming the valid sizes."""
+    log = math.log2(image_size) if image_size > 0 else -1
+    if image_size < minimum or log != int(log):
+        valid = ", ".join(str(2 ** k) for k in range(int(math.log2(minimum)), 9))
+        raise ValueError(
+            f"image_size={image_size} is not a power of two >= {minimum}. Valid sizes: {valid}, ... "
+            "Resize the data to one of them, e.g. load_dataset(..., image_size=32) for 28x28 MNIST."
+        )
+    return int(log)
+
+
+def _norm(kind: str, synchronized: bool, name: str):
+    if kind == "batch":
+        return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=synchronized, name=name)
+    if kind == "layer":
+        return layers.LayerNormalization(epsilon=1e-5, name=name)
+    return layers.Identity(name=name)
+
+
+def dcgan_generator(latent_dim, image_size, channels, base_channels, sync_batchnorm=True, name="generator"):
+    n_up = check_image_size(image_size) - 2
+    width = base_channels * 2 ** (n_up - 1)
+    z = keras.Input((latent_dim,), name="latent")
+    x = layers.Dense(4 * 4 * width, use_bias=False, name="project")(z)
+    x = layers.Reshape((4, 4, width))(x)
+    x = _norm("batch", sync_batchnorm, "project_bn")(x)
+    x = layers.ReLU()(x)
+    for i in range(n_up - 1):
+        width //= 2
+        x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False, name=f"up{i}")(x)
+        x = _norm("batch", sync_batchnorm, f"up{i}_bn")(x)
+        x = layers.ReLU()(x)
+    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", name="to_image")(x)
+    out = layers.Activation("tanh", dtype="float32", name="tanh")(x)
+    return keras.Model(z, out, name=name)
+
+
+def dcgan_discriminator(image_size, channels, base_channels, norm="batch", sync_batchnorm=True,
+                        name="discriminator"):
+    if norm not in NORMS:
+        raise ValueError(f"Unknown d_norm {norm!r}. Known: {', '.join(NORMS)}.")
+    n_down = check_image_size(image_size) - 2
+    img = keras.Input((image_size, image_size, channels), name="image")
+    x = img
+    width = base_channels
+    for i in range(n_down):
+        x = layers.Conv2D(width, 4, strides=2, padding="same", use_bias=(i == 0 or norm == "none"), name=f"down{i}")(x)
+        if i > 0:
+            x = _norm(norm, sync_batchnorm, f"down{i}_norm")(x)
+        x = layers.LeakyReLU(0.2)(x)
+        width *= 2
+    x = layers.Flatten()(x)
+    out = layers.Dense(1, dtype="float32", name="logit")(x)
+    return keras.Model(img, out, name=name)
