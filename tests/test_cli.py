@@ -1,0 +1,51 @@
+"""The `zoo` command line: list, errors naming the valid choices, and train -> sample -> evaluate -> export."""
+import json
+
+import pytest
+
+from tests.conftest import run_python
+
+
+def zoo_cli(*args, check=True):
+    return run_python(["-m", "zoo", *args], check=check)
+
+
+def test_list():
+    out = zoo_cli("list").stdout
+    assert "dcgan" in out and "fashion_mnist" in out and "fd_classifier" in out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "dcgn", "--dataset", "digits"], "Known models: dcgan"),
+    (["train", "dcgan", "--dataset", "fashon"], "Did you mean 'fashion_mnist'?"),
+    (["train", "dcgan", "--dataset", "digits", "--config", "huge"], "Known configs: default, quick, smoke"),
+    (["train", "dcgan", "--dataset", "digits", "--epochs", "0"], "--epochs: must be a positive integer"),
+    (["train", "dcgan", "--dataset", "digits", "--strategy", "tpu"], "invalid choice: 'tpu'"),
+    (["evaluate", "--run", "/nonexistent", "--metrics", "fid"], "Known metrics:"),
+    (["sample", "--run", "/nonexistent"], "must be a directory written by `zoo train`"),
+])
+def test_bad_arguments_exit_2_with_the_reason(args, message):
+    proc = zoo_cli(*args, check=False)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+
+
+def test_train_sample_evaluate_export(tmp_path):
+    run = tmp_path / "run"
+    out = zoo_cli("train", "dcgan", "--dataset", "fashion_mnist", "--config", "smoke", "--out", str(run),
+                  "--verbose", "2").stdout
+    assert "samples:" in out and (run / "samples.png").exists() and (run / "export" / "1" / "saved_model.pb").exists()
+    assert "d_loss" in (run / "history.csv").read_text()
+    zoo_cli("sample", "--run", str(run), "--n", "16", "--out", str(tmp_path / "g.png"))
+    assert (tmp_path / "g.png").stat().st_size > 100
+    printed = zoo_cli("evaluate", "--run", str(run), "--metrics", "fd_classifier,sharpness", "--n", "500").stdout
+    assert "fd_classifier" in printed and "zoo-cnn-fashion_mnist-v1" in printed
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["metric"] for r in records] == ["fd_classifier", "sharpness"]
+    assert records[0]["protocol"]["n_fake"] == 500 and records[0]["protocol"]["split"] == "test"
+    assert records[0]["value"] > 0
+    exported = zoo_cli("export", "--run", str(run)).stdout.strip().splitlines()[-1]
+    assert exported.endswith("export/2")
+    card = json.loads((run / "export" / "2" / "assets.extra" / "model_card.json").read_text())
+    assert card["dataset"] == "fashion_mnist" and card["training"]["g_optimizer_iterations"] == 8
+    assert [m["metric"] for m in card["metrics"]] == ["fd_classifier", "sharpness"]
