@@ -5,14 +5,19 @@
 
 Protocol: 32x32x1 images (Fashion-MNIST, resized), the zoo's DCGAN networks (base_channels 32, latent 100),
 non-saturating loss, Adam 2e-4/0.5, one D and one G step per batch. Every implementation runs a warm-up
-(tracing/compilation) then `--steps` timed steps; the three are interleaved for `--rounds` rounds and the
-median per implementation is reported, so machine noise hits all of them alike.
+(tracing/compilation) then `--steps` timed steps per round; implementations are interleaved for `--rounds`
+rounds and the median per implementation is reported, so machine noise hits all of them alike.
 
 (a) keras.io-style = the DCGAN example of keras.io (generative/dcgan_overriding_train_step): real and fake
 concatenated into one discriminator batch, label noise, BinaryCrossentropy on a sigmoid output,
-`model.compile()` defaults (``jit_compile="auto"``, one step per execution).
-The zoo's step: separate real/fake discriminator calls, fused softplus losses, ``steps_per_execution`` and
-XLA as set by the flags below (defaults: 8 and on).
+`model.compile()` defaults (one step per execution).
+Verbatim under Keras 3 that reference runs BatchNorm in inference mode (see `KerasIOGAN`), so the bench also
+times it with ``training=True`` (the same work as ours). The zoo runs both of its update orders
+(``alternating``: the paper's; ``simultaneous``: one generator pass for both updates), BatchNorm in training
+mode, ``steps_per_execution=8``. XLA is off everywhere: on this CPU it made the zoo's step slower.
+(b) PyTorch: the same networks, alternating updates, train-mode BatchNorm, all CPU threads.
+Both wall-clock and CPU-time throughput are reported: on a shared 2-core VM the wall clock swings up to 2x
+between rounds, CPU seconds of the process much less.
 """
 from __future__ import annotations
 
@@ -38,11 +43,17 @@ IMAGE, CH, BASE, LATENT = 32, 1, 32, 100
 
 
 class KerasIOGAN(keras.Model):
-    """keras.io's DCGAN train_step, verbatim in structure (sigmoid D output, BCE, concat, label noise)."""
+    """keras.io's DCGAN train_step, verbatim in structure (sigmoid D output, BCE, concat, label noise).
 
-    def __init__(self, discriminator, generator, latent_dim):
+    Verbatim, it calls the networks without ``training=``; under Keras 3 BatchNorm then runs in inference
+    mode inside fit (moving statistics never change: checked in this file's ``--check-bn``), so it does less
+    work than a DCGAN step. ``training=True`` gives the corrected reference that does the same work as ours.
+    """
+
+    def __init__(self, discriminator, generator, latent_dim, training=None):
         super().__init__()
         self.discriminator, self.generator, self.latent_dim = discriminator, generator, latent_dim
+        self.training = training
         self.seed_generator = keras.random.SeedGenerator(1337)
 
     def compile(self, d_optimizer, g_optimizer, loss_fn):
@@ -58,18 +69,19 @@ class KerasIOGAN(keras.Model):
     def train_step(self, real_images):
         batch_size = tf.shape(real_images)[0]
         z = keras.random.normal(shape=(batch_size, self.latent_dim), seed=self.seed_generator)
-        generated = self.generator(z)
+        generated = self.generator(z, training=self.training)
         combined = tf.concat([generated, real_images], axis=0)
         labels = tf.concat([tf.ones((batch_size, 1)), tf.zeros((batch_size, 1))], axis=0)
         labels += 0.05 * tf.random.uniform(tf.shape(labels))
         with tf.GradientTape() as tape:
-            d_loss = self.loss_fn(labels, self.discriminator(combined))
+            d_loss = self.loss_fn(labels, self.discriminator(combined, training=self.training))
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
         z = keras.random.normal(shape=(batch_size, self.latent_dim), seed=self.seed_generator)
         misleading = tf.zeros((batch_size, 1))
         with tf.GradientTape() as tape:
-            g_loss = self.loss_fn(misleading, self.discriminator(self.generator(z)))
+            g_loss = self.loss_fn(misleading, self.discriminator(self.generator(z, training=self.training),
+                                                                 training=self.training))
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
         self.d_loss_metric.update_state(d_loss)
@@ -83,26 +95,34 @@ def _data(batch):
         .prefetch(tf.data.AUTOTUNE)
 
 
-def _time_fit(model, ds, steps):
-    model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)  # warm-up: trace, compile
-    start = time.perf_counter()
-    model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)
-    return time.perf_counter() - start
+def _timed(run):
+    """(wall seconds, CPU seconds of this process) of ``run()``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    run()
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def make_zoo(steps_per_execution, jit):
-    model = zoo.get_model_class("dcgan")(image_size=IMAGE, channels=CH, base_channels=BASE, latent_dim=LATENT)
+def make_zoo(update, steps_per_execution):
+    model = zoo.get_model_class("dcgan")(image_size=IMAGE, channels=CH, base_channels=BASE, latent_dim=LATENT,
+                                         update=update)
     model.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-                  d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-                  steps_per_execution=steps_per_execution, jit_compile=jit)
+                  d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), steps_per_execution=steps_per_execution)
     return model
 
 
-def make_kerasio():
+def bn_updates(model, ds) -> bool:
+    """Whether fit changes the generator's first BatchNorm moving mean."""
+    bn = next(layer for layer in model.generator.layers if isinstance(layer, keras.layers.BatchNormalization))
+    before = bn.moving_mean.numpy().copy()
+    model.fit(ds, epochs=1, steps_per_epoch=2, verbose=0)
+    return not np.allclose(before, bn.moving_mean.numpy())
+
+
+def make_kerasio(training=None):
     g = dcgan_generator(LATENT, IMAGE, CH, BASE, sync_batchnorm=False)
     d_logits = dcgan_discriminator(IMAGE, CH, BASE, "batch", sync_batchnorm=False)
     d = keras.Sequential([d_logits, keras.layers.Activation("sigmoid")])
-    model = KerasIOGAN(d, g, LATENT)
+    model = KerasIOGAN(d, g, LATENT, training)
     model.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
                   g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), loss_fn=keras.losses.BinaryCrossentropy())
     return model
@@ -159,39 +179,51 @@ def torch_runner(batch):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--steps", type=int, default=64)
+    p.add_argument("--steps", type=int, default=96)
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--steps-per-execution", type=int, default=8)
     p.add_argument("--out", default=str(Path(__file__).parent / "results" / "train_throughput.json"))
     args = p.parse_args()
     keras.utils.set_random_seed(0)
     ds = _data(args.batch)
-    impls = {"zoo": make_zoo(args.steps_per_execution, True), "zoo_spe1": make_zoo(1, "auto"),
-             "kerasio": make_kerasio()}
-    times = {k: [] for k in impls}
+    models = {"zoo_alternating": make_zoo("alternating", args.steps_per_execution),
+              "zoo_simultaneous": make_zoo("simultaneous", args.steps_per_execution),
+              "kerasio_verbatim": make_kerasio(None), "kerasio_training_true": make_kerasio(True)}
+    runs = {k: (lambda m=m: m.fit(ds, epochs=1, steps_per_epoch=args.steps, verbose=0)) for k, m in models.items()}
+    bn = {k: bn_updates(m, ds) for k, m in models.items()}
     try:
         run_torch, torch_version = torch_runner(args.batch)
-        run_torch(5)
-        times["torch"] = []
+        runs["torch"] = lambda: run_torch(args.steps)
+        bn["torch"] = True
     except ImportError:
-        run_torch, torch_version = None, None
-    for _ in range(args.rounds):
-        for name, model in impls.items():
-            times[name].append(_time_fit(model, ds, args.steps))
-        if run_torch:
-            start = time.perf_counter()
-            run_torch(args.steps)
-            times["torch"].append(time.perf_counter() - start)
-    ips = {k: args.batch * args.steps / statistics.median(v) for k, v in times.items()}
+        torch_version = None
+    for run in runs.values():
+        run()  # warm-up: tracing, compilation, caches
+    wall = {k: [] for k in runs}
+    cpu = {k: [] for k in runs}
+    for _ in range(args.rounds):  # interleaved, so machine noise hits every implementation alike
+        for name, run in runs.items():
+            w, c = _timed(run)
+            wall[name].append(w)
+            cpu[name].append(c)
+    n = args.batch * args.steps
+    ips = {k: n / statistics.median(v) for k, v in wall.items()}
+    ips_cpu = {k: n / statistics.median(v) for k, v in cpu.items()}
+    refs = [k for k in runs if not k.startswith("zoo")]
     result = {
-        "images_per_second": {k: round(v, 1) for k, v in ips.items()},
-        "ratios": {f"zoo/{k}": round(ips["zoo"] / ips[k], 3) for k in ips if k != "zoo"},
+        "images_per_second_wall": {k: round(v, 1) for k, v in ips.items()},
+        "images_per_cpu_second": {k: round(v, 1) for k, v in ips_cpu.items()},
+        "ratios_wall": {f"{z}/{r}": round(ips[z] / ips[r], 3) for z in models if z.startswith("zoo") for r in refs},
+        "ratios_cpu": {f"{z}/{r}": round(ips_cpu[z] / ips_cpu[r], 3) for z in models if z.startswith("zoo")
+                       for r in refs},
+        "batchnorm_statistics_update_in_fit": bn,
         "protocol": {"image": f"{IMAGE}x{IMAGE}x{CH}", "base_channels": BASE, "latent_dim": LATENT,
-                     "batch": args.batch, "timed_steps": args.steps, "rounds": args.rounds,
-                     "statistic": "median over rounds", "zoo_steps_per_execution": args.steps_per_execution,
-                     "data": "Fashion-MNIST train, first batch*64 images, cached"},
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "gpu": bool(tf.config.list_physical_devices("GPU"))},
+                     "batch": args.batch, "timed_steps_per_round": args.steps, "rounds": args.rounds,
+                     "statistic": "median over interleaved rounds", "zoo_steps_per_execution": args.steps_per_execution,
+                     "data": "Fashion-MNIST train, first batch*64 images, cached in memory"},
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor(),
+                    "gpu": bool(tf.config.list_physical_devices("GPU"))},
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "torch": torch_version},
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -89,3 +89,24 @@ def test_strategy_names():
         get_strategy("tpu")
     with pytest.raises(ValueError, match="TF_CONFIG"):
         get_strategy("multi_worker")
+
+
+def test_simultaneous_update_uses_one_generator_pass_and_trains_both():
+    model = zoo.build_model("dcgan", config="smoke", update="simultaneous")
+    model.compile()
+    g0 = [w.numpy().copy() for w in model.generator.trainable_weights]
+    hist = model.fit(_digits(), epochs=1, verbose=0)
+    assert np.isfinite(hist.history["g_loss"][-1])
+    assert any(not np.allclose(a, b.numpy()) for a, b in zip(g0, model.generator.trainable_weights))
+    assert int(model.g_optimizer.iterations) == int(model.d_optimizer.iterations) == 3
+    with pytest.raises(ValueError, match="needs n_critic=1"):
+        zoo.build_model("dcgan", config="smoke", update="simultaneous", n_critic=5)
+    with pytest.raises(ValueError, match="Known: alternating, simultaneous"):
+        zoo.build_model("dcgan", config="smoke", update="sequential")
+
+
+def test_sync_batchnorm_auto_follows_the_replica_count():
+    model = zoo.build_model("dcgan", config="smoke")
+    assert model.sync_batchnorm == "auto"
+    assert not model.generator.get_layer("project_bn").synchronized
+    assert zoo.build_model("dcgan", config="smoke", sync_batchnorm=True).generator.get_layer("project_bn").synchronized

@@ -57,7 +57,7 @@ def test_knn_same_class_rates():
     rates = scores.knn_same_class_rates(z, y, ks=(1, 2))
     # 1st neighbours: 0->1 (same), 1->0 (same), 2->1 (diff), 3->4 (same), 4->3 (same), 5->4 (diff)
     assert rates[1] == pytest.approx(4 / 6)
-    assert rates[2] == pytest.approx(2 / 6)  # 2nd: 0->2 d, 1->2 d, 2->0 d, 3->5 d, 4->5 d, 5->3 s
+    assert rates[2] == 0.0  # 2nd: 0->2, 1->2, 2->0, 3->5, 4->5, 5->3: every one of another class
 
 
 def test_sharpness_of_flat_and_edged_images():

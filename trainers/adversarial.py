@@ -16,6 +16,14 @@ The keras.io GAN idiom (two optimizers, `Mean` trackers, custom `train_step`) ma
 Per generator step the critic takes ``n_critic`` steps on the same real batch with fresh noise (as the
 keras.io WGAN-GP example; the WGAN-GP paper draws a fresh real batch per critic step: with n_critic=1,
 the zoo's default, the two agree).
+
+Two update orders (``update=``):
+
+* ``"alternating"`` (default, Goodfellow et al. 2014, Algorithm 1): the critic steps, then the generator
+  steps against the updated critic with fresh noise.
+* ``"simultaneous"`` (the tensorflow.org DCGAN tutorial's step): one generator forward pass, both losses
+  taken from the same critic outputs, both networks updated from the same point. It saves one generator and
+  one critic forward pass per step; it needs ``n_critic == 1``.
 """
 from __future__ import annotations
 
@@ -41,13 +49,20 @@ class AdversarialModel(keras.Model):
         gp_weight: weight of the per-sample gradient penalty; ``None`` means 10 for ``wasserstein``
             (WGAN-GP) and 0 otherwise.
         seed: seed of the model's `SeedGenerator` (noise of every train step).
+        update: ``"alternating"`` or ``"simultaneous"`` (see the module docstring).
     """
 
-    def __init__(self, latent_dim=128, loss="non_saturating", n_critic=1, gp_weight=None, seed=0, **kwargs):
+    def __init__(self, latent_dim=128, loss="non_saturating", n_critic=1, gp_weight=None, seed=0,
+                 update="alternating", **kwargs):
         super().__init__(**kwargs)
         self.loss_pair = losses_lib.get_loss(loss)
         if int(n_critic) < 1:
             raise ValueError(f"n_critic must be a positive integer, got {n_critic!r}.")
+        if update not in UPDATES:
+            raise ValueError(f"Unknown update {update!r}. Known: {', '.join(UPDATES)}.")
+        if update == "simultaneous" and int(n_critic) != 1:
+            raise ValueError(f"update='simultaneous' needs n_critic=1 (got {n_critic}); use update='alternating'.")
+        self.update = update
         self.latent_dim = int(latent_dim)
         self.loss_name = loss
         self.n_critic = int(n_critic)
@@ -69,6 +84,7 @@ class AdversarialModel(keras.Model):
             n_critic=self.n_critic,
             gp_weight=self._gp_weight_arg,
             seed=self.seed,
+            update=self.update,
         )
         return config
 
@@ -120,44 +136,75 @@ class AdversarialModel(keras.Model):
         return strategy_lib.replica_slice(lambda n: tf.random.stateless_uniform([n], seed=seed), batch)
 
     # ------------------------------------------------------------ train step
+    def _d_losses(self, real, fake, eps):
+        """Critic loss, penalty, and the fake logits (for a simultaneous generator loss)."""
+        real_logits = tf.cast(self.discriminator(real, training=True), tf.float32)
+        fake_logits = tf.cast(self.discriminator(fake, training=True), tf.float32)
+        d_loss = self.loss_pair.d(real_logits, fake_logits)
+        gp = tf.constant(0.0)
+        if self.gp_weight:
+            gp = losses_lib.gradient_penalty(lambda x: self.discriminator(x, training=True), real, fake, eps)
+        return d_loss, gp, fake_logits
+
+    @staticmethod
+    def _scaled(optimizer, loss):
+        """Inside the tape: loss / replicas (SUM all-reduce), times the loss scale under mixed float16."""
+        return optimizer.scale_loss(strategy_lib.replica_scale(loss))
+
+    @staticmethod
+    def _apply(optimizer, tape, scaled_loss, network):
+        grads = tape.gradient(scaled_loss, network.trainable_variables)
+        optimizer.apply_gradients(zip(grads, network.trainable_variables))
+
     def d_step(self, real):
         batch = tf.shape(real)[0]
         fake = self.generator(self._replica_latent(batch), training=True)
         eps = self._replica_uniform(batch) if self.gp_weight else None
         with tf.GradientTape() as tape:
-            real_logits = tf.cast(self.discriminator(real, training=True), tf.float32)
-            fake_logits = tf.cast(self.discriminator(fake, training=True), tf.float32)
-            d_loss = self.loss_pair.d(real_logits, fake_logits)
-            total = d_loss
-            gp = tf.constant(0.0)
-            if self.gp_weight:
-                gp = losses_lib.gradient_penalty(lambda x: self.discriminator(x, training=True), real, fake, eps)
-                total = d_loss + self.gp_weight * gp
-            scaled = self.d_optimizer.scale_loss(strategy_lib.replica_scale(total))
-        grads = tape.gradient(scaled, self.discriminator.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+            d_loss, gp, _ = self._d_losses(real, fake, eps)
+            scaled = self._scaled(self.d_optimizer, d_loss + self.gp_weight * gp)
+        self._apply(self.d_optimizer, tape, scaled, self.discriminator)
         return d_loss, gp
+
+    def simultaneous_step(self, real):
+        batch = tf.shape(real)[0]
+        z = self._replica_latent(batch)
+        eps = self._replica_uniform(batch) if self.gp_weight else None
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = self.generator(z, training=True)
+            d_loss, gp, fake_logits = self._d_losses(real, fake, eps)
+            g_loss = self.loss_pair.g(fake_logits)
+            d_scaled = self._scaled(self.d_optimizer, d_loss + self.gp_weight * gp)
+            g_scaled = self._scaled(self.g_optimizer, g_loss)
+        self._apply(self.d_optimizer, d_tape, d_scaled, self.discriminator)
+        self._apply(self.g_optimizer, g_tape, g_scaled, self.generator)
+        return d_loss, gp, g_loss
 
     def g_step(self, batch):
         z = self._replica_latent(batch)
         with tf.GradientTape() as tape:
             fake_logits = tf.cast(self.discriminator(self.generator(z, training=True), training=True), tf.float32)
             g_loss = self.loss_pair.g(fake_logits)
-            scaled = self.g_optimizer.scale_loss(strategy_lib.replica_scale(g_loss))
-        grads = tape.gradient(scaled, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+            scaled = self._scaled(self.g_optimizer, g_loss)
+        self._apply(self.g_optimizer, tape, scaled, self.generator)
         return g_loss
 
     def train_step(self, data):
         real = self.unpack_real(data)
-        for _ in range(self.n_critic):
-            d_loss, gp = self.d_step(real)
-        g_loss = self.g_step(tf.shape(real)[0])
+        if self.update == "simultaneous":
+            d_loss, gp, g_loss = self.simultaneous_step(real)
+        else:
+            for _ in range(self.n_critic):
+                d_loss, gp = self.d_step(real)
+            g_loss = self.g_step(tf.shape(real)[0])
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         if self.gp_weight:
             self.gp_tracker.update_state(gp)
         return strategy_lib.distributed_logs({m.name: m.result() for m in self.metrics})
+
+
+UPDATES = ("alternating", "simultaneous")
 
 
 def _loss_scaled(optimizer):

@@ -63,6 +63,15 @@ def num_replicas() -> int:
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 
+def resolve_sync(sync_batchnorm) -> bool:
+    """``"auto"`` -> synchronized BatchNorm only when built under a strategy with more than one replica."""
+    if sync_batchnorm == "auto":
+        return num_replicas() > 1
+    if not isinstance(sync_batchnorm, bool):
+        raise ValueError(f"sync_batchnorm must be True, False or 'auto', got {sync_batchnorm!r}.")
+    return sync_batchnorm
+
+
 def replica_scale(loss):
     """Per-replica loss for SUM-all-reduced gradients: ``loss / num_replicas_in_sync``."""
     return loss / tf.cast(num_replicas(), loss.dtype)

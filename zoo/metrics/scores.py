@@ -8,6 +8,8 @@ table 2); modes captured and high-quality rate (VEEGAN / PacGAN protocol).
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import linalg
 from scipy.optimize import linear_sum_assignment
@@ -18,11 +20,13 @@ def frechet_distance(feat_a, feat_b) -> float:
     a, b = np.asarray(feat_a, np.float64), np.asarray(feat_b, np.float64)
     mu_a, mu_b = a.mean(0), b.mean(0)
     s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(s_a @ s_b, disp=False)
-    if not np.isfinite(covmean).all():  # singular product: regularise as the TTUR reference does
-        eye = np.eye(len(s_a)) * 1e-6
-        covmean = linalg.sqrtm((s_a + eye) @ (s_b + eye))
-    covmean = np.real(covmean)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(s_a @ s_b)
+        if not np.isfinite(covmean).all():  # singular product: regularise as the TTUR reference does
+            eye = np.eye(len(s_a)) * 1e-6
+            covmean = linalg.sqrtm((s_a + eye) @ (s_b + eye))
+    covmean = np.real(covmean)  # imaginary parts are numerical noise of a near-singular product
     return float(np.sum((mu_a - mu_b) ** 2) + np.trace(s_a) + np.trace(s_b) - 2 * np.trace(covmean))
 
 
