@@ -6,9 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 
-if ! "$PY" -c "import zoo, tensorflow_serving, tensorflow_datasets, pytest" >/dev/null 2>&1 \
-   || ! command -v zoo >/dev/null 2>&1; then
-  "$PY" -m pip install -q -e ".[all]"
+# (Re)install when anything is missing or the installed `zoo` is another checkout's.
+here=$(pwd -P)
+installed=$(cd / && "$PY" -c "import zoo, tensorflow_serving, tensorflow_datasets, pytest, tensorboard; \
+import os; print(os.path.dirname(os.path.dirname(os.path.realpath(zoo.__file__))))" 2>/dev/null || true)
+if [ "$installed" != "$here" ] || ! command -v zoo >/dev/null 2>&1; then
+  "$PY" -m pip install -q --disable-pip-version-check -e ".[all]"
 fi
 
 if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] && [ -z "${ZOO_FASHION_MNIST_DIR:-}" ]; then
