@@ -48,7 +48,8 @@ class MetricRecord:
 
     def __str__(self):
         p = self.protocol
-        return (f"{self.metric} = {self.value:.4f} (features: {p.get('feature_network')}, real {p.get('n_real')}, "
+        extra = "".join(f", {k} {v:.4f}" for k, v in self.details.items() if isinstance(v, float))
+        return (f"{self.metric} = {self.value:.4f}{extra} (features: {p.get('feature_network')}, real {p.get('n_real')}, "
                 f"fake {p.get('n_fake')}, split {p.get('split')}, seed {p.get('seed')}, {p.get('machine')})")
 
 
