@@ -13,7 +13,8 @@ CORE = [
     "tensorboard==2.21.0",  # TF 2.21 no longer installs it; the TensorBoard callback needs it
 ]
 EXTRAS = {
-    "tfds": ["tensorflow-datasets==4.9.10", "etils[epath]==1.15.0"],  # tfds 4.9.10 needs etils[epath]
+    # tfds 4.9.10 imports etils.epath, which imports importlib_resources (no longer required by etils 1.15)
+    "tfds": ["tensorflow-datasets==4.9.10", "etils[epath]==1.15.0", "importlib-resources==7.1.0"],
     "serving": ["tensorflow-serving-api==2.21.0", "grpcio==1.85.1"],
     "test": ["pytest==9.0.3"],
     "bench": ["torch==2.13.0"],

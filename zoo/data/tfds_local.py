@@ -7,7 +7,9 @@ class names and version are kept, and the result is an ordinary prepared TFDS da
 """
 from __future__ import annotations
 
+import gzip
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +57,15 @@ def prepare_fashion_mnist(idx_dir, data_dir=None):
     if missing:
         raise FileNotFoundError(f"{idx_dir} lacks {', '.join(missing)}; Debian's dataset-fashion-mnist has them.")
 
+    # The builder reads extracted files (its download manager would have decompressed them).
+    extracted = tfds_data_dir(data_dir) / "downloads" / "fashion_mnist_local"
+    extracted.mkdir(parents=True, exist_ok=True)
+    for gz in idx_dir.glob("*-ubyte.gz"):
+        target = extracted / gz.stem
+        if not target.exists():
+            with gzip.open(gz, "rb") as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+
     with registered.skip_registration():
 
         class LocalFashionMNIST(tfds_mnist.FashionMNIST):
@@ -62,8 +73,8 @@ def prepare_fashion_mnist(idx_dir, data_dir=None):
 
             def _split_generators(self, dl_manager):
                 def split(prefix, n):
-                    return dict(num_examples=n, data_path=str(idx_dir / f"{prefix}-images-idx3-ubyte.gz"),
-                                label_path=str(idx_dir / f"{prefix}-labels-idx1-ubyte.gz"))
+                    return dict(num_examples=n, data_path=str(extracted / f"{prefix}-images-idx3-ubyte"),
+                                label_path=str(extracted / f"{prefix}-labels-idx1-ubyte"))
 
                 return [tfds.core.SplitGenerator(name=tfds.Split.TRAIN, gen_kwargs=split("train", 60000)),
                         tfds.core.SplitGenerator(name=tfds.Split.TEST, gen_kwargs=split("t10k", 10000))]
