@@ -36,6 +36,9 @@ def test_train_sample_evaluate_export(tmp_path):
                   "--verbose", "2").stdout
     assert "samples:" in out and (run / "samples.png").exists() and (run / "export" / "1" / "saved_model.pb").exists()
     assert "d_loss" in (run / "history.csv").read_text()
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch_0001.png", "epoch_0002.png"]
+    assert list((run / "logs" / "samples").glob("events.out.tfevents.*"))  # TensorBoard sample images
+    assert list((run / "logs" / "train").glob("events.out.tfevents.*"))  # TensorBoard scalars
     zoo_cli("sample", "--run", str(run), "--n", "16", "--out", str(tmp_path / "g.png"))
     assert (tmp_path / "g.png").stat().st_size > 100
     printed = zoo_cli("evaluate", "--run", str(run), "--metrics", "fd_classifier,sharpness", "--n", "500").stdout

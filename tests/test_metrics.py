@@ -149,3 +149,20 @@ def test_inception_path_needs_user_weights(tmp_path, monkeypatch):
     monkeypatch.delenv("ZOO_INCEPTION_WEIGHTS", raising=False)
     with pytest.raises(FileNotFoundError, match="cannot be downloaded here"):
         InceptionFeatures()
+
+
+def test_inception_feature_path_runs_from_a_user_weights_file(tmp_path):
+    # No ImageNet weights exist here: a randomly initialised InceptionV3 saved to a file exercises the same
+    # loading, hashing, resizing and grey-to-RGB path that the user's real file goes through.
+    import keras
+
+    path = tmp_path / "inception_v3_random.weights.h5"
+    keras.applications.InceptionV3(include_top=False, pooling="avg", weights=None,
+                                   input_shape=(299, 299, 3)).save_weights(path)
+    net = InceptionFeatures(path)
+    assert net.sha256 == classifier.sha256_file(path) and net.name == f"inception_v3:{path.name}"
+    x, _ = zoo.load_arrays("fashion_mnist", "test")
+    feats = net.features(x[:6])
+    assert feats.shape == (6, 2048) and np.isfinite(feats).all()
+    rec = metrics.compute("fd_inception", real=x[:6], fake=x[6:12], net=net, split="test", seed=0)
+    assert rec.metric == "fd_inception" and rec.protocol["feature_sha256"] == net.sha256 and rec.value > 0
