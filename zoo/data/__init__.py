@@ -145,7 +145,7 @@ def load_dataset(name: str, split: str = "train", batch_size: int = 64, *, image
         ds = tf.data.Dataset.from_tensor_slices((x, y))
         if info.kind == "image":
             ds = ds.map(lambda a, b: (_to_unit(a, image_size), b), num_parallel_calls=tf.data.AUTOTUNE)
-    if base not in ("image_folder",) and not with_labels:
+    if base != "image_folder" and not with_labels:
         ds = ds.map(lambda a, b: a)
     if cache:
         ds = ds.cache()

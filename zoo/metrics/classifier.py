@@ -56,8 +56,9 @@ def sha256_file(path) -> str:
     return h.hexdigest()
 
 
-def read_manifest() -> dict:
-    return json.loads(MANIFEST.read_text()) if MANIFEST.exists() else {}
+def read_manifest(weights_dir=None) -> dict:
+    path = Path(weights_dir) / "manifest.json" if weights_dir else MANIFEST
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def train_classifier(dataset: str, epochs: int, batch_size=128, seed=0):

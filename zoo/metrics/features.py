@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -37,8 +38,7 @@ class ClassifierFeatures:
     """The project's CNN for `dataset` (``fashion_mnist`` or ``mnist``), hash-checked on load."""
 
     def __init__(self, dataset: str, weights_dir=None):
-        manifest = clf.read_manifest() if weights_dir is None else __import__("json").loads(
-            (Path(weights_dir) / "manifest.json").read_text())
+        manifest = clf.read_manifest(weights_dir)
         if dataset not in manifest:
             raise ValueError(f"No evaluation classifier for {dataset!r}. Shipped: {', '.join(sorted(manifest))}. "
                              f"Train one with: python -m zoo.metrics.classifier --dataset {dataset}")
@@ -49,8 +49,6 @@ class ClassifierFeatures:
         self.entry = entry
         self.model = clf.build_classifier()
         self.model.load_weights(path)
-        import keras
-
         self._feature_model = keras.Model(self.model.input, self.model.get_layer(clf.FEATURE_LAYER).output)
 
     @staticmethod
@@ -83,8 +81,6 @@ class InceptionFeatures:
     """
 
     def __init__(self, weights_path=None):
-        import keras
-
         candidates = [weights_path, os.environ.get("ZOO_INCEPTION_WEIGHTS"),
                       Path.home() / ".keras/models" / INCEPTION_WEIGHTS]
         path = next((Path(c) for c in candidates if c and Path(c).exists()), None)
