@@ -5,7 +5,7 @@ is written into ``BASE/.tmp-<version>-<pid>`` first and renamed into place, so a
 sees a half-written version. Signatures (method ``tensorflow/serving/predict``):
 
 * ``serving_default``: ``latent`` float32 ``[B, latent_dim]`` -> ``images`` float32 in [-1, 1] and
-  ``images_uint8`` (``round((x + 1) * 127.5)``, clipped).
+  ``images_uint8`` (``round((x + 1) * 127.5)``, clipped); for 2-D point generators, ``points`` ``[B, 2]``.
 * ``generate_from_seed``: ``seed`` int64 scalar, ``count`` int32 scalar -> the same outputs, from latents
   ``model.sample_latent(count, [seed, 0])``: deterministic, equal to ``model.generate(count, seed)``.
 
@@ -30,10 +30,13 @@ def next_version(base) -> int:
     return max(versions, default=0) + 1
 
 
-def _outputs(images):
-    images = tf.cast(images, tf.float32)
-    uint8 = tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
-    return {"images": images, "images_uint8": uint8}
+def _outputs(samples):
+    """Images -> ``images`` and ``images_uint8``; 2-D point generators -> ``points``."""
+    samples = tf.cast(samples, tf.float32)
+    if samples.shape.rank != 4:
+        return {"points": samples}
+    uint8 = tf.cast(tf.clip_by_value(tf.round((samples + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
+    return {"images": samples, "images_uint8": uint8}
 
 
 def generator_signatures(model) -> dict:

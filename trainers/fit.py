@@ -21,10 +21,11 @@ PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 def make_optimizer(spec: dict | keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
-    """An Adam from ``{"learning_rate", "beta_1", "beta_2"}`` (or an optimizer passed through)."""
+    """``{"class": "Adam" (default) | "RMSprop" | ..., **kwargs}`` -> that Keras optimizer (or one passed through)."""
     if isinstance(spec, keras.optimizers.Optimizer):
         return spec
-    return keras.optimizers.Adam(**spec)
+    spec = dict(spec)
+    return getattr(keras.optimizers, spec.pop("class", "Adam"))(**spec)
 
 
 def build_compiled(name, config="default", *, dataset=None, strategy=None, precision="float32", **overrides):
@@ -81,6 +82,10 @@ def train(name, dataset, *, config="default", epochs=None, out=None, strategy="a
                                 "python": platform.python_version()}}
             (out / "run.json").write_text(json.dumps(run, indent=1, default=str))
         cbs = standard_callbacks(out) + cbs
+    if hasattr(model, "grow"):  # first: on resume it grows the model before BackupAndRestore loads the weights
+        from trainers.growing import GrowthSchedule
+
+        cbs.insert(0, GrowthSchedule(backup_dir=out / "backup" if out is not None else None))
     history = model.fit(ds, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=cbs, verbose=verbose,
                         shuffle=False)
     if out is not None and is_chief():

