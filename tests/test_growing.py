@@ -1,17 +1,12 @@
 """Growing by dynamic model reconstruction: function preserved, weights and optimizer state carried, inside fit."""
-import json
-import os
-import signal
-import subprocess
 import sys
-import time
 
 import keras
 import numpy as np
 import pytest
 
 import zoo
-from tests.conftest import ROOT
+from tests.conftest import kill_then_resume
 from trainers.growing import GrowthSchedule, copy_into_leading_slice
 
 
@@ -100,19 +95,8 @@ def test_sigkill_after_growth_resumes_at_the_grown_stage(tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "zoo", "train", "growing_mlp_gan", "--dataset", "swiss_roll", "--config", "smoke",
            "--epochs", "8", "--steps-per-epoch", "40", "--out", str(out), "--no-export", "--verbose", "2"]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    target = out / "checkpoints" / "epoch_0003.weights.h5"  # stage 1 (latent 2) began at epoch index 1
-    deadline = time.time() + 300
-    while not target.exists() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    assert proc.poll() is None, "training finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    saved = json.loads((out / "backup" / "training_metadata.json").read_text())
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    state = json.loads((out / "state.json").read_text())
+    # Stage 1 (latent 2) begins at epoch index 1: killed at epoch 3, the backup holds grown shapes.
+    saved, state = kill_then_resume(cmd, out, kill_after_epoch=3)
     assert state["started_at_epoch"] == saved["epoch"] >= 3
     assert state["g_optimizer_iterations"] == state["d_optimizer_iterations"] == 8 * 40
     loaded = keras.saving.load_model(out / "model.keras", compile=False)
