@@ -78,11 +78,11 @@ def _load_run(run):
     return keras.saving.load_model(path, compile=False), info
 
 
-def _export(model, run, base=None, version=None):
+def _export(model, run, info, base=None, version=None):
+    """Export with a model card from the run's `info` (run.json), state.json and metrics.jsonl."""
     from export import export_generator
 
     state = json.loads((Path(run) / "state.json").read_text()) if (Path(run) / "state.json").exists() else {}
-    info = json.loads((Path(run) / "run.json").read_text()) if (Path(run) / "run.json").exists() else {}
     metrics_file = Path(run) / "metrics.jsonl"
     card = {"dataset": info.get("dataset"), "config": info.get("config"), "training": state,
             "metrics": [json.loads(line) for line in metrics_file.read_text().splitlines()]
@@ -121,7 +121,7 @@ def cmd_train(args):
     grid = save_grid(model.generate(64, seed=args.seed).numpy(), out / "samples.png")
     print(f"samples: {grid}")
     if not args.no_export:
-        print(f"export: {_export(model, out)}")
+        print(f"export: {_export(model, out, {'dataset': args.dataset, 'config': args.config})}")
 
 
 def cmd_sample(args):
@@ -150,8 +150,8 @@ def cmd_evaluate(args):
 
 
 def cmd_export(args):
-    model, _ = _load_run(args.run)
-    print(_export(model, args.run, args.base, args.version))
+    model, info = _load_run(args.run)
+    print(_export(model, args.run, info, args.base, args.version))
 
 
 COMMANDS = {"list": cmd_list, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,

@@ -44,13 +44,12 @@ class GrowingMLPGAN(AdversarialModel):
 
     Example:
         >>> import zoo
+        >>> from trainers.growing import GrowthSchedule
         >>> model = zoo.build_model("growing_mlp_gan", config="smoke")
         >>> model.compile()
         >>> model.fit(zoo.load_dataset("swiss_roll", batch_size=128), epochs=2, steps_per_epoch=5,
         ...           callbacks=[GrowthSchedule()])                    # doctest: +SKIP
     """
-
-    needs_labels = False
 
     def __init__(self, latent_schedule=(1, 2), stage_epochs=(1,), hidden=(32, 32, 32, 32), reset_optimizer=False,
                  stage=0, **kwargs):
@@ -97,6 +96,7 @@ class GrowingMLPGAN(AdversarialModel):
         """Move to the next stage (called by `trainers.growing.GrowthSchedule` inside fit)."""
         if self.stage + 1 >= len(self.latent_schedule):
             raise ValueError(f"Already at the last stage (latent {self.latent_dim}) of {self.latent_schedule}.")
-        replace_networks(self, generator=self.grown_generator(), reset_optimizer=self.reset_optimizer)
+        generator = self.grown_generator()
         self.stage += 1
         self.latent_dim = self.latent_schedule[self.stage]
+        replace_networks(self, generator=generator, reset_optimizer=self.reset_optimizer)
