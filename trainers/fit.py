@@ -82,10 +82,6 @@ def train(name, dataset, *, config="default", epochs=None, out=None, strategy="a
                                 "python": platform.python_version()}}
             (out / "run.json").write_text(json.dumps(run, indent=1, default=str))
         cbs = standard_callbacks(out) + cbs
-    if hasattr(model, "grow"):  # first: on resume it grows the model before BackupAndRestore loads the weights
-        from trainers.growing import GrowthSchedule
-
-        cbs.insert(0, GrowthSchedule(backup_dir=out / "backup" if out is not None else None))
     history = model.fit(ds, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=cbs, verbose=verbose,
                         shuffle=False)
     if out is not None and is_chief():

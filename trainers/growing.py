@@ -10,10 +10,13 @@ How growth happens inside ONE `model.fit` (facts from ``shared/KERAS3_NOTES.md``
 * Keras keeps the traced ``train_function``; after swapping networks the model calls
   ``make_train_function(force=True)``. Keras' fit loop looks ``model.train_function`` up at every step, so the next
   step runs the grown networks and user callbacks see one continuous run.
+* Fade factors are non-trainable ``keras.Variable`` s that `GrowthSchedule` assigns before each step: the compiled
+  step reads them, so they move every step without a retrace (a Python float would be baked into the trace).
 """
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import keras
@@ -48,8 +51,26 @@ def transfer_weights(old_vars, new_vars, fill_new=None) -> None:
         copy_into_leading_slice(old, new, fill_new)
 
 
-def rebuild_optimizer(old_opt, old_vars, new_vars, reset=False):
-    """A fresh optimizer like `old_opt`, built for `new_vars`, with old slots carried (unless `reset`)."""
+def transfer_by_name(old_net, new_net) -> list:
+    """Carry every weight of every layer of `old_net` into the same-named layer of `new_net` (leading slice).
+
+    Layers of `old_net` without a counterpart (a toRGB that faded out) are dropped. Returns the trainable
+    ``(old_variable, new_variable)`` pairs, for `rebuild_optimizer`.
+    """
+    new_layers = {layer.name: layer for layer in new_net.layers}
+    pairs = []
+    for layer in old_net.layers:
+        twin = new_layers.get(layer.name)
+        if twin is None or not layer.weights:
+            continue
+        transfer_weights(layer.weights, twin.weights)
+        pairs += [(o, n) for o, n in zip(layer.weights, twin.weights) if o.trainable]
+    return pairs
+
+
+def rebuild_optimizer(old_opt, pairs, new_vars, reset=False):
+    """A fresh optimizer like `old_opt`, built for `new_vars`, with the slots of the ``(old, new)`` variable `pairs`
+    carried into the leading slice (new entries 0), unless `reset`. The step counter carries over either way."""
     new_opt = old_opt.__class__.from_config(old_opt.get_config())
     new_opt.build(list(new_vars))
     new_opt.iterations.assign(old_opt.iterations)
@@ -59,30 +80,43 @@ def rebuild_optimizer(old_opt, old_vars, new_vars, reset=False):
         old_slots, new_slots = getattr(old_opt, name, None), getattr(new_opt, name, None)
         if not old_slots or not new_slots:
             continue
-        for old_var, new_var in zip(old_vars, new_vars):
+        for old_var, new_var in pairs:
             copy_into_leading_slice(old_slots[old_opt._get_variable_index(old_var)],
                                     new_slots[new_opt._get_variable_index(new_var)], fill=0.0)
     return new_opt
 
 
 class GrowthSchedule(keras.callbacks.Callback):
-    """Grows the model at its stage boundaries (``model.stage_for_epoch(epoch)``) at the start of an epoch.
+    """Runs a growing model's schedule inside `model.fit`: growth at stage boundaries, fades, per-epoch logs.
+
+    * At the start of an epoch it grows the model to ``model.stage_for_epoch(epoch)``.
+    * Before every step of a fading stage it sets the fade ``f = (steps into the stage) / (fade_epochs * steps per
+      epoch)``, clipped to [0, 1], with ``model.set_fade(f)``. f is a function of (epoch, batch) alone, so a resumed
+      run continues the fade exactly where the killed one stopped.
+    * It adds ``stage``, ``latent_dim``, ``fade``, ``g_params``, ``d_params`` and ``epoch_seconds`` to the epoch
+      logs (CSVLogger and TensorBoard see them) and keeps ``growth_seconds``: for each growth, the wall-clock from
+      the trigger to the end of the new stage's first step (build, transfer, retrace and one step).
+
+    Growing models add it themselves in ``fit`` when it is missing (`GrowingMixin`).
 
     Args:
         backup_dir: the `keras.callbacks.BackupAndRestore` directory of the run, if any. A resumed run starts from
             a freshly built (stage 0) model; this callback must come BEFORE BackupAndRestore in the callback list,
-            so that on train begin it grows the model to the stage of the saved epoch and the backup's weights and
-            optimizer slots then load into variables of the right shapes.
+            so that on train begin it grows the model to the stage of the saved epoch and the backup's weights,
+            fades and optimizer slots then load into variables of the right shapes.
     """
 
     def __init__(self, backup_dir=None):
         super().__init__()
         self.backup_dir = backup_dir
+        self.growth_seconds = []
+        self._epoch, self._trigger, self._epoch_start, self._fade = 0, None, 0.0, None
 
     def _grow_to(self, epoch):
         target = self.model.stage_for_epoch(epoch)
         while self.model.stage < target:
             self.model.grow()
+            self._fade = None
 
     def on_train_begin(self, logs=None):
         if self.backup_dir is None:
@@ -92,11 +126,75 @@ class GrowthSchedule(keras.callbacks.Callback):
             self._grow_to(int(json.loads(meta.read_text())["epoch"]))
 
     def on_epoch_begin(self, epoch, logs=None):
+        self._epoch, self._epoch_start = epoch, time.perf_counter()
+        stage = self.model.stage
         self._grow_to(epoch)
+        self._trigger = self._epoch_start if self.model.stage > stage else None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        model, fade_epochs = self.model, getattr(self.model, "fade_epochs", 0)
+        if not fade_epochs or model.stage == 0 or model.stage_for_epoch(self._epoch) != model.stage:
+            return
+        steps = self.params.get("steps")
+        if not steps:
+            raise ValueError("Fading needs the number of steps per epoch: pass steps_per_epoch to fit, or a dataset "
+                             "whose cardinality is known.")
+        into = (self._epoch - model.stage_start_epoch(model.stage)) * steps + batch
+        fade = min(1.0, into / (fade_epochs * steps))
+        if fade != self._fade:
+            model.set_fade(fade)
+            self._fade = fade
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._trigger is not None:
+            self.growth_seconds.append(time.perf_counter() - self._trigger)
+            self._trigger = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        model = self.model
+        logs.update(stage=model.stage, latent_dim=model.latent_dim, epoch_seconds=time.perf_counter() -
+                    self._epoch_start, fade=1.0 if self._fade is None else self._fade,
+                    g_params=count_trainable(model.generator), d_params=count_trainable(model.discriminator))
 
 
-def replace_networks(model, generator=None, discriminator=None, reset_optimizer=False) -> None:
-    """Swap in grown networks inside the current strategy scope, carry optimizer state, retrace the step."""
+def count_trainable(network) -> int:
+    """Trainable parameters of a network (fade factors are not trainable)."""
+    return int(sum(np.prod(v.shape) for v in network.trainable_weights))
+
+
+class GrowingMixin:
+    """Stage bookkeeping for growing models: ``stage``, ``stage_epochs``, ``fade_epochs``, and a ``fit`` that runs the
+    schedule (it adds a `GrowthSchedule`, taking the backup directory of a `keras.callbacks.BackupAndRestore` in the
+    callbacks, when none is given)."""
+
+    fade_epochs = 0
+
+    def stage_for_epoch(self, epoch: int) -> int:
+        return int(np.searchsorted(np.cumsum(self.stage_epochs), epoch, side="right"))
+
+    def stage_start_epoch(self, stage: int) -> int:
+        return int(np.sum(self.stage_epochs[:stage]))
+
+    def set_fade(self, fade: float) -> None:
+        """Set the fade factors of the current stage (f in [0, 1]); models without fades ignore it."""
+
+    def fit(self, *args, callbacks=None, **kwargs):
+        callbacks = list(callbacks or [])
+        if not any(isinstance(cb, GrowthSchedule) for cb in callbacks):
+            backup = next((cb.backup_dir for cb in callbacks if isinstance(cb, keras.callbacks.BackupAndRestore)),
+                          None)
+            callbacks.insert(0, GrowthSchedule(backup_dir=backup))
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
+
+def replace_networks(model, generator=None, discriminator=None, reset_optimizer=False, pairs=None) -> None:
+    """Swap in grown networks inside the current strategy scope, carry optimizer state, retrace the step.
+
+    `pairs` maps ``"generator"``/``"discriminator"`` to ``(old, new)`` variable pairs (`transfer_by_name`); by default
+    the trainable variables pair up in order (the MLP, whose layers do not change).
+    """
     for attr, opt_attr, new in (("generator", "g_optimizer", generator), ("discriminator", "d_optimizer",
                                                                             discriminator)):
         if new is None:
@@ -104,8 +202,8 @@ def replace_networks(model, generator=None, discriminator=None, reset_optimizer=
         old = getattr(model, attr)
         opt = getattr(model, opt_attr, None)
         if opt is not None:
-            setattr(model, opt_attr, rebuild_optimizer(opt, old.trainable_variables, new.trainable_variables,
-                                                       reset_optimizer))
+            carried = (pairs or {}).get(attr) or list(zip(old.trainable_variables, new.trainable_variables))
+            setattr(model, opt_attr, rebuild_optimizer(opt, carried, new.trainable_variables, reset_optimizer))
         setattr(model, attr, new)
     if getattr(model, "train_function", None) is not None:
         model.make_train_function(force=True)

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import layers
 
 from trainers.adversarial import AdversarialModel
-from trainers.growing import replace_networks, transfer_weights
+from trainers.growing import GrowingMixin, replace_networks, transfer_weights
 from zoo.growing_mlp.configs import CONFIGS
 from zoo.registry import register_model
 
@@ -22,7 +21,7 @@ def mlp(input_dim, hidden, output_dim, name):
 
 
 @register_model("growing_mlp_gan", family="growing", configs=CONFIGS)
-class GrowingMLPGAN(AdversarialModel):
+class GrowingMLPGAN(GrowingMixin, AdversarialModel):
     """MLP GAN on 2-D points whose latent dimension grows stage by stage (thesis 6.1).
 
     Growing from k to m latent dimensions adds m - k zero-initialised columns to the generator's first weight
@@ -44,11 +43,9 @@ class GrowingMLPGAN(AdversarialModel):
 
     Example:
         >>> import zoo
-        >>> from trainers.growing import GrowthSchedule
         >>> model = zoo.build_model("growing_mlp_gan", config="smoke")
         >>> model.compile()
-        >>> model.fit(zoo.load_dataset("swiss_roll", batch_size=128), epochs=2, steps_per_epoch=5,
-        ...           callbacks=[GrowthSchedule()])                    # doctest: +SKIP
+        >>> model.fit(zoo.load_dataset("swiss_roll", batch_size=128), epochs=2, steps_per_epoch=5)  # grows at epoch 1
     """
 
     def __init__(self, latent_schedule=(1, 2), stage_epochs=(1,), hidden=(32, 32, 32, 32), reset_optimizer=False,
@@ -80,9 +77,6 @@ class GrowingMLPGAN(AdversarialModel):
     def sample_latent(self, batch_size, seed):
         """z ~ U(-1, 1)^k for the current k (thesis 7.1)."""
         return tf.random.stateless_uniform([batch_size, self.latent_dim], seed=seed, minval=-1.0, maxval=1.0)
-
-    def stage_for_epoch(self, epoch: int) -> int:
-        return int(np.searchsorted(np.cumsum(self.stage_epochs), epoch, side="right"))
 
     def grown_generator(self):
         """The next stage's generator with every old weight carried and the new kernel rows at zero."""

@@ -1,0 +1,42 @@
+"""Configs of the growing CNN GANs. ``model`` = constructor kwargs, ``train`` = the fit recipe.
+
+* ``celeba128``: the thesis (7.2.3) exactly: 128x128x3, latent 8 -> 256 (bgan, lggan: 256), C_0 = 256, WGAN-GP
+  lambda 10, one critic step, Adam(1e-4, beta_1 0, beta_2 0.99, eps 1e-8), batch 16, 44 epochs: 4 for the first
+  network, 8 per grown stage (4 fading, 4 stable). ``zoo train clggan --dataset celeb_a --config celeba128``.
+* ``fashion32``: the same recipe at 32x32x1 for Fashion-MNIST / MNIST: latent 8 -> 64, C_0 = 64, 4 stages; epochs
+  are 300 steps of 32 so that the 2-core CPU runs in docs/results/growing.md finish (lr 1e-3 for the short run).
+* ``smoke``: 8x8, a few steps, for tests.
+"""
+from __future__ import annotations
+
+THESIS_ADAM = {"learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.99, "epsilon": 1e-8}
+
+
+def _schedule(stages, first, grown):
+    return tuple([first] + [grown] * (stages - 2)) if stages > 1 else ()
+
+
+def _config(name, image_size, channels, latent_start, latent_end, base, stages, first, grown, fade, train):
+    grows_latent = name not in ("bgan", "lggan")
+    n = stages if name != "bgan" else 1
+    model = {"image_size": image_size, "channels": channels, "latent_end": latent_end, "base_channels": base,
+             "latent_start": latent_start if grows_latent else None,
+             "stage_epochs": _schedule(n, first, grown), "fade_epochs": fade if n > 1 else 0}
+    return {"model": model, "train": train}
+
+
+def _train(batch_size, epochs, steps_per_epoch, optimizer):
+    return {"batch_size": batch_size, "epochs": epochs, "steps_per_epoch": steps_per_epoch,
+            "g_optimizer": optimizer, "d_optimizer": optimizer}
+
+
+def for_model(name: str) -> dict:
+    """The named configs of growing model `name`."""
+    fast_adam = dict(THESIS_ADAM, learning_rate=1e-3)
+    return {
+        "smoke": _config(name, 8, 1, 4, 8, 8, 2, 1, 2, 1, _train(8, 3, 3, THESIS_ADAM)),
+        # 4 stages x (first 2 epochs, then 4 per grown stage: 2 fading, 2 stable) = 14 epochs.
+        "fashion32": _config(name, 32, 1, 8, 64, 64, 4, 2, 4, 2, _train(32, 14, 300, fast_adam)),
+        # thesis 7.2.3: 44 epochs = 4 + 5 x 8; epochs are passes over CelebA's 162,770 training images.
+        "celeba128": _config(name, 128, 3, 8, 256, 256, 6, 4, 8, 4, _train(16, 44, None, THESIS_ADAM)),
+    }

@@ -1,0 +1,191 @@
+"""The five growing CNN GANs of Sandström, "Latent Space Growing of GANs" (thesis 6.2): bgan, bggan, cggan, lggan,
+clggan. One class does the work (`GrowingConvGAN`); the registered subclasses only name their growth strategy.
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from trainers.adversarial import AdversarialModel
+from trainers.growing import GrowingMixin, replace_networks, transfer_by_name
+from zoo.growing import configs
+from zoo.growing.layers import AlphaBlend, MinibatchStd, _Faded, downsample, upsample
+from zoo.growing.networks import STRATEGIES, build_discriminator, build_generator, make_plan
+from zoo.registry import register_model
+
+
+class GrowingConvGAN(GrowingMixin, AdversarialModel):
+    """A WGAN-GP whose latent, channels and/or layers grow by dynamic model reconstruction (thesis 6.2).
+
+    At each stage boundary (`trainers.growing.GrowthSchedule`, added by ``fit``) the next stage's generator and
+    critic are built and every old weight is copied by layer name into the leading slice of its grown counterpart;
+    the optimizers are rebuilt with the moments of carried weights copied the same way (``reset_optimizer=True``:
+    restart them, as the thesis code did). New weights then fade in over ``fade_epochs`` (thesis 6.2.7, 7.2.3):
+
+    * beta (0 -> 1) multiplies new channels' weights: ``w_hat = beta * w`` (`zoo.growing.layers.FadeConv2D`);
+    * alpha (0 -> 1) blends a new resolution block with the upsampled old output (G) and the old fromRGB of the
+      downsampled image (D), and the real images of the new resolution with the old: ``x = (1 - alpha) x_old +
+      alpha x_new``;
+    * tau (0 -> 1/2) mixes the minibatch std of old and new channels (eq. 15).
+
+    Right after growth (all fades 0) G_new(z) = upsample(G_old(z[:k])) and D_new(x) = D_old(avgpool(x)) (or D_old(x)
+    when the resolution did not grow): `tests/test_growing_cnn.py` checks it to 1e-5 at every stage of every model.
+
+    The prior (7.2.3): z ~ N(0, I_256) normalised to unit length per sample; a model with k latent dimensions takes
+    the first k entries, so the same draw feeds every stage. Loss: WGAN-GP, lambda 10, one critic step per G step.
+
+    Args:
+        image_size: output side, a power of two >= 4 (128 for the thesis' CelebA, 32 for Fashion-MNIST here).
+        channels: image channels.
+        latent_start, latent_end: first and last latent size, doubling per stage (bgan and lggan use latent_end
+            throughout). Default start: latent_end / 2^(blocks - 1).
+        base_channels: C_0, the width of the 4x4 block of the final network (thesis 256; default latent_end).
+        prior_dim: size of the unit-normalised Gaussian the latent is cut from (thesis 256).
+        stage_epochs: epochs of every stage but the last (thesis: 4, then 8 per grown stage); the last stage runs
+            to the end of fit.
+        fade_epochs: epochs over which the fades of a new stage go from 0 to their end (thesis 4); the rest of the
+            stage is stable.
+        reset_optimizer: restart the optimizers at growth (thesis code) instead of carrying their moments.
+        stage: the stage to build at (``get_config`` records the current one, so a grown model reloads).
+        **kwargs: `trainers.AdversarialModel` arguments (default loss ``wasserstein``, gp_weight 10).
+
+    Decisions the thesis leaves open: the minibatch std map is channel 0 of d3's input (see `MinibatchStd`); new
+    biases are scaled by beta with their filters; the fade moves every step, linearly in steps; real images are
+    blended at the model's resolution and, for bgGAN/cgGAN, nearest-upsampled back to full size (figure 4, 5).
+    """
+
+    KIND = None
+
+    def __init__(self, image_size=32, channels=1, latent_start=None, latent_end=64, base_channels=None,
+                 prior_dim=256, stage_epochs=None, fade_epochs=1, reset_optimizer=False, stage=0, **kwargs):
+        self.plan = make_plan(self.KIND, image_size, latent_start, latent_end, base_channels)
+        n = len(self.plan)
+        stage_epochs = tuple(int(e) for e in (stage_epochs if stage_epochs is not None else (1,) * (n - 1)))
+        if len(stage_epochs) != n - 1 or any(e < 1 for e in stage_epochs):
+            raise ValueError(f"{self.KIND}: stage_epochs needs one positive length per stage but the last: {n - 1} "
+                             f"for {n} stages (latents {[s.latent for s in self.plan]}); got {stage_epochs}.")
+        if fade_epochs < 0 or any(fade_epochs > e for e in stage_epochs[1:]):
+            raise ValueError(f"{self.KIND}: fade_epochs={fade_epochs} must be >= 0 and fit in every grown stage "
+                             f"{stage_epochs[1:]}.")
+        if prior_dim < latent_end:
+            raise ValueError(f"prior_dim={prior_dim} must be >= latent_end={latent_end}.")
+        if not 0 <= int(stage) < n:
+            raise ValueError(f"stage must be in 0..{n - 1}; got {stage}.")
+        kwargs.setdefault("loss", "wasserstein")
+        kwargs["latent_dim"] = self.plan[int(stage)].latent
+        super().__init__(**kwargs)
+        self.image_size, self.channels, self.prior_dim = int(image_size), int(channels), int(prior_dim)
+        self.latent_start, self.latent_end, self.base_channels = latent_start, int(latent_end), base_channels
+        self.stage_epochs, self.fade_epochs, self.reset_optimizer = stage_epochs, int(fade_epochs), bool(reset_optimizer)
+        self.stage = int(stage)
+        # alpha of the real-image blend (the networks' fades live in their layers)
+        self.real_alpha = keras.Variable(1.0, trainable=False, name="real_alpha")
+        self.generator = build_generator(self.plan, self.stage, self.channels)
+        self.discriminator = build_discriminator(self.plan, self.stage, self.channels)
+        self.built = True
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("latent_dim")
+        config.update(image_size=self.image_size, channels=self.channels, latent_start=self.latent_start,
+                      latent_end=self.latent_end, base_channels=self.base_channels, prior_dim=self.prior_dim,
+                      stage_epochs=self.stage_epochs, fade_epochs=self.fade_epochs,
+                      reset_optimizer=self.reset_optimizer, stage=self.stage)
+        return config
+
+    # ------------------------------------------------------------------ prior
+    def sample_latent(self, batch_size, seed):
+        """The first k entries of z / |z|, z ~ N(0, I_prior_dim), normalised per sample (7.2.3)."""
+        z = tf.random.stateless_normal([batch_size, self.prior_dim], seed=seed)
+        return tf.math.l2_normalize(z, axis=1)[:, :self.latent_dim]
+
+    # ------------------------------------------------------------ real images
+    def unpack_real(self, data):
+        x = super().unpack_real(data)
+        if x.shape[1] is not None and tuple(x.shape[1:3]) != (self.image_size, self.image_size):
+            raise ValueError(f"{self.zoo_name} was built for {self.image_size}x{self.image_size} images but got "
+                             f"{x.shape[1]}x{x.shape[2]}. Load the data at that size, e.g. zoo.load_dataset(..., "
+                             f"image_size={self.image_size}), or build the model with image_size set to a power of "
+                             "two that matches the data.")
+        return self.real_curriculum(x)
+
+    def real_curriculum(self, x):
+        """Real images as the critic sees them at this stage (thesis 6.2.7, figures 4 and 5).
+
+        Detail level r (the stage's resolution, or for bgGAN/cgGAN the blur level tied to the latent): x_r =
+        avgpool(x) to r x r; while a new level fades in, ``(1 - alpha) * upsample(x_{r/2}) + alpha * x_r``; then
+        nearest-upsampled to the networks' resolution.
+        """
+        st = self.plan[self.stage]
+        r = st.real_resolution
+        cur = downsample(x, self.image_size // r)
+        prev = self.plan[self.stage - 1].real_resolution if self.stage else r
+        if prev < r:
+            old = upsample(downsample(x, self.image_size // prev), r // prev)
+            alpha = tf.cast(self.real_alpha, x.dtype)
+            cur = (1.0 - alpha) * old + alpha * cur
+        return upsample(cur, st.resolution // r)
+
+    # ------------------------------------------------------------------ growth
+    def fade_layers(self):
+        """Every layer of both networks that carries a fade factor."""
+        return [layer for net in (self.generator, self.discriminator) for layer in net.layers
+                if isinstance(layer, (_Faded, MinibatchStd, AlphaBlend))]
+
+    def set_fade(self, fade):
+        """alpha = beta = f, tau = f / 2 (thesis 7.2.3: beta, alpha 0 -> 1 and tau 0 -> 0.5 over the same epochs)."""
+        fade = float(fade)
+        self.real_alpha.assign(fade)
+        for layer in self._fade_layers:
+            if isinstance(layer, _Faded):
+                if layer.masked:
+                    layer.beta.assign(fade)
+            elif isinstance(layer, MinibatchStd):
+                layer.tau.assign(fade / 2)
+            else:
+                layer.alpha.assign(fade)
+
+    @property
+    def _fade_layers(self):
+        cache = getattr(self, "_fade_cache", None)
+        if cache is None or cache[0] is not self.generator:
+            cache = (self.generator, self.fade_layers())
+            object.__setattr__(self, "_fade_cache", cache)
+        return cache[1]
+
+    def fades(self) -> dict:
+        """The current ``{"alpha", "beta", "tau"}`` (beta of the first masked layer, or 1 when nothing is masked)."""
+        betas = [layer.beta for layer in self._fade_layers if isinstance(layer, _Faded) and layer.masked]
+        taus = [layer.tau for layer in self._fade_layers if isinstance(layer, MinibatchStd)]
+        return {"alpha": float(self.real_alpha.numpy()), "beta": float(betas[0].numpy()) if betas else 1.0,
+                "tau": float(taus[0].numpy())}
+
+    def grow(self):
+        """Move to the next stage: finish the current fade, build, carry every weight by name, fades to 0, swap in,
+        retrace. (With fade_epochs equal to the stage length the fade's last step is 1 - 1/steps; finishing it here
+        is the only change of function at growth.)"""
+        if self.stage + 1 >= len(self.plan):
+            raise ValueError(f"{self.zoo_name} is already at its last stage ({len(self.plan) - 1}).")
+        self.set_fade(1.0)
+        generator = build_generator(self.plan, self.stage + 1, self.channels)
+        discriminator = build_discriminator(self.plan, self.stage + 1, self.channels)
+        pairs = {"generator": transfer_by_name(self.generator, generator),
+                 "discriminator": transfer_by_name(self.discriminator, discriminator)}
+        self.stage += 1
+        self.latent_dim = self.plan[self.stage].latent
+        replace_networks(self, generator, discriminator, reset_optimizer=self.reset_optimizer, pairs=pairs)
+        self.set_fade(0.0)
+
+
+def _register(name, title, section):
+    cls = type(name.upper(), (GrowingConvGAN,), {
+        "KIND": name, "__module__": __name__,
+        "__doc__": f"{title} (thesis {section}; table 1): {STRATEGIES[name]}. See `GrowingConvGAN`."})
+    return register_model(name, family="growing", configs=configs.for_model(name))(cls)
+
+
+BGAN = _register("bgan", "Baseline GAN: the final network from the start, latent_end dims", "6.2.1")
+BGGAN = _register("bggan", "Baseline with growing GAN: only g1's input grows with the latent", "6.2.2")
+CGGAN = _register("cggan", "Channel growing GAN: every layer's channels grow with the latent", "6.2.3")
+LGGAN = _register("lggan", "Layer growing GAN (progressive GAN): resolution blocks added, fixed latent", "6.2.4")
+CLGGAN = _register("clggan", "Channel and layer growing GAN: latent, channels and layers grow together", "6.2.5")
