@@ -4,8 +4,8 @@
   lambda 10, one critic step, Adam(1e-4, beta_1 0, beta_2 0.99, eps 1e-8), batch 16, 44 epochs: 4 for the first
   network, 8 per grown stage (4 fading, 4 stable). ``zoo train clggan --dataset celeb_a --config celeba128``.
 * ``fashion32``: the same recipe at 32x32x1 for Fashion-MNIST / MNIST: latent 8 -> 64, C_0 = 64, 4 stages; epochs
-  are 300 steps of 32 so that the 2-core CPU runs in docs/results/growing.md finish (lr 1e-3 for the short run).
-* ``smoke``: 8x8, a few steps, for tests.
+  are 200 steps of 32 so that the 2-core CPU runs in docs/results/growing.md finish (lr 5e-4 for the short run).
+* ``smoke``: 8x8, two stages (the second fades over its 2 epochs), a few steps, for tests.
 """
 from __future__ import annotations
 
@@ -32,11 +32,11 @@ def _train(batch_size, epochs, steps_per_epoch, optimizer):
 
 def for_model(name: str) -> dict:
     """The named configs of growing model `name`."""
-    fast_adam = dict(THESIS_ADAM, learning_rate=1e-3)
+    fast_adam = dict(THESIS_ADAM, learning_rate=5e-4)
     return {
-        "smoke": _config(name, 8, 1, 4, 8, 8, 2, 1, 2, 1, _train(8, 3, 3, THESIS_ADAM)),
+        "smoke": _config(name, 8, 1, 4, 8, 8, 2, 1, 2, 2, _train(8, 3, 3, THESIS_ADAM)),
         # 4 stages x (first 2 epochs, then 4 per grown stage: 2 fading, 2 stable) = 14 epochs.
-        "fashion32": _config(name, 32, 1, 8, 64, 64, 4, 2, 4, 2, _train(32, 14, 300, fast_adam)),
+        "fashion32": _config(name, 32, 1, 8, 64, 64, 4, 2, 4, 2, _train(32, 14, 200, fast_adam)),
         # thesis 7.2.3: 44 epochs = 4 + 5 x 8; epochs are passes over CelebA's 162,770 training images.
         "celeba128": _config(name, 128, 3, 8, 256, 256, 6, 4, 8, 4, _train(16, 44, None, THESIS_ADAM)),
     }
