@@ -58,6 +58,17 @@ def _parser():
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--jsonl", help="append records here (default: RUN/metrics.jsonl)")
 
+    w = sub.add_parser("walk", help="latent walks (block, axis, lerp, slerp) and per-block variability of a run")
+    w.add_argument("--run", required=True)
+    w.add_argument("--kind", default="block", choices=["block", "axis", "lerp", "slerp", "variability"])
+    w.add_argument("--block", default="1-8", help="1-based dimension range for --kind block (thesis 1-8, 9-16, ...)")
+    w.add_argument("--axis", type=_positive, default=1, help="1-based coordinate for --kind axis")
+    w.add_argument("--rows", type=_positive, default=4)
+    w.add_argument("--steps", type=_positive, default=8, help="images per row for axis/lerp/slerp")
+    w.add_argument("--seed", type=int, default=0)
+    w.add_argument("--gif", action="store_true", help="write an animated GIF instead of a PNG grid")
+    w.add_argument("--out", help="output path (default: RUN/walk_KIND....png|gif); variability prints JSON")
+
     x = sub.add_parser("export", help="export a run's generator as a TF Serving SavedModel")
     x.add_argument("--run", required=True)
     x.add_argument("--base", help="model base path (default: RUN/export)")
@@ -132,6 +143,40 @@ def cmd_sample(args):
     print(path)
 
 
+def cmd_walk(args):
+    import numpy as np
+
+    from zoo import walks
+
+    model, _ = _load_run(args.run)
+    if args.kind == "variability":
+        print(json.dumps(walks.block_variability(model, seed=args.seed)))
+        return
+    if args.kind == "block":
+        try:
+            lo, hi = (int(v) for v in args.block.split("-"))
+        except ValueError:
+            raise ValueError(f"--block must look like 1-8; got {args.block!r}.") from None
+        if not 1 <= lo <= hi <= model.latent_dim:
+            raise ValueError(f"--block {args.block} is outside 1-{model.latent_dim}; blocks of this model: "
+                             f"{', '.join(walks.block_label(b) for b in walks.doubling_blocks(model.latent_dim))}.")
+        latents, tag = walks.block_walk_latents(model, (lo - 1, hi), rows=args.rows, seed=args.seed), args.block
+    elif args.kind == "axis":
+        if args.axis > model.latent_dim:
+            raise ValueError(f"--axis {args.axis} is outside 1-{model.latent_dim}.")
+        latents = walks.axis_walk_latents(model, args.axis - 1, np.linspace(-0.125, 0.125, args.steps), args.rows,
+                                          args.seed)
+        tag = str(args.axis)
+    else:
+        ends = np.asarray(model.sample_latent(2 * args.rows, np.array([args.seed, 11], np.int32)))
+        latents = np.stack([walks.interpolate(ends[2 * r], ends[2 * r + 1], args.steps, args.kind)
+                            for r in range(args.rows)])
+        tag = "pairs"
+    suffix = "gif" if args.gif else "png"
+    path = args.out or Path(args.run) / f"walk_{args.kind}_{tag}.{suffix}"
+    print(walks.save_walk(walks.render(model, latents), path, gif=args.gif))
+
+
 def cmd_evaluate(args):
     from zoo import metrics
 
@@ -154,7 +199,7 @@ def cmd_export(args):
     print(_export(model, args.run, info, args.base, args.version))
 
 
-COMMANDS = {"list": cmd_list, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate,
+COMMANDS = {"list": cmd_list, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate, "walk": cmd_walk,
             "export": cmd_export}
 
 
