@@ -27,6 +27,15 @@ def test_mirrored_equals_single_device(tmp_path, scripts):
     assert moved > 0.01
 
 
+def test_growing_model_grows_inside_fit_under_mirrored_strategy(tmp_path, scripts):
+    """Growth happens in a callback, outside the strategy scope: the grown networks and optimizers must still be
+    mirrored. (Not bit-equal to one device: the minibatch std is taken over each replica's batch.)"""
+    run_python([scripts / "train_weights.py", "mirrored", tmp_path / "two.npz"], env={"ZOO_TEST_MODEL": "clggan"})
+    weights, f = _weights(tmp_path / "two.npz")
+    assert int(f["replicas"]) == 2 and int(f["stage"]) == 1 and int(f["iterations"]) == 8
+    assert all(np.isfinite(w).all() for w in weights) and np.isfinite(f["log_d_loss"]).all()
+
+
 def _free_ports(n):
     socks = [socket.socket() for _ in range(n)]
     for s in socks:

@@ -115,7 +115,9 @@ class GrowthSchedule(keras.callbacks.Callback):
     def _grow_to(self, epoch):
         target = self.model.stage_for_epoch(epoch)
         while self.model.stage < target:
-            self.model.grow()
+            # callbacks run outside the strategy scope; grown variables and optimizers must be created inside it
+            with self.model.distribute_strategy.scope():
+                self.model.grow()
             self._fade = None
 
     def on_train_begin(self, logs=None):

@@ -1,4 +1,5 @@
-"""Train dcgan a few steps on digits under a strategy and save all weights: used by test_distribute.
+"""Train dcgan (or $ZOO_TEST_MODEL=clggan: growth inside fit) a few steps on digits under a strategy and save all
+weights and the final stage: used by test_distribute.
 
     python tests/scripts/train_weights.py default|mirrored OUT.npz
     python tests/scripts/train_weights.py multi_worker OUT.npz INDEX PORT0,PORT1
@@ -27,10 +28,15 @@ import zoo  # noqa: E402
 from trainers.fit import build_compiled  # noqa: E402
 
 keras.utils.set_random_seed(0)  # initial weights, as trainers.fit.train does
-model, _ = build_compiled("dcgan", "smoke", dataset="digits", strategy=strategy, seed=3, loss="wasserstein",
-                          d_norm="layer")
-ds = zoo.load_dataset("digits", batch_size=32, image_size=16, shuffle=False).take(4)
+if os.environ.get("ZOO_TEST_MODEL") == "clggan":  # 8x8 digits, grows 4 -> 8 latent dims at epoch 1
+    model, _ = build_compiled("clggan", "smoke", dataset="digits", strategy=strategy, seed=3)
+    ds = zoo.load_dataset("digits", batch_size=32, image_size=8, shuffle=False).take(4)
+else:
+    model, _ = build_compiled("dcgan", "smoke", dataset="digits", strategy=strategy, seed=3, loss="wasserstein",
+                              d_norm="layer")
+    ds = zoo.load_dataset("digits", batch_size=32, image_size=16, shuffle=False).take(4)
 hist = model.fit(ds, epochs=2, verbose=0)
 weights = [v.numpy() for v in model.generator.weights + model.discriminator.weights]
 np.savez(out, *weights, replicas=strategy.num_replicas_in_sync, iterations=int(model.g_optimizer.iterations.numpy()),
+         stage=getattr(model, "stage", 0),
          **{f"log_{k}": np.asarray(v, np.float64) for k, v in hist.history.items()})

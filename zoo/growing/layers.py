@@ -123,6 +123,8 @@ class MinibatchStd(layers.Layer):
 
     The thesis concatenates the map last and restores d3's filter for it at growth; putting it first is the same
     network up to a permutation of d3's input slices, and makes that restore a leading-slice copy like every other.
+    Under a distribution strategy the std is taken over each replica's batch (as PGGAN's groups), so a mirrored run
+    is not bit-equal to a one-device run of the same global batch.
     """
 
     def __init__(self, old_channels=None, **kwargs):
