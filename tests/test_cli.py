@@ -16,13 +16,14 @@ def test_list():
 
 
 @pytest.mark.parametrize("args,message", [
-    (["train", "dcgn", "--dataset", "digits"], "Known models: dcgan"),
+    (["train", "dcgn", "--dataset", "digits"], "Known models: bgan, bggan, cggan, clggan, dcgan"),
     (["train", "dcgan", "--dataset", "fashon"], "Did you mean 'fashion_mnist'?"),
     (["train", "dcgan", "--dataset", "digits", "--config", "huge"], "Known configs: default, quick, smoke"),
     (["train", "dcgan", "--dataset", "digits", "--epochs", "0"], "--epochs: must be a positive integer"),
     (["train", "dcgan", "--dataset", "digits", "--strategy", "tpu"], "invalid choice: 'tpu'"),
     (["evaluate", "--run", "/nonexistent", "--metrics", "fid"], "Known metrics:"),
     (["sample", "--run", "/nonexistent"], "must be a directory written by `zoo train`"),
+    (["walk", "--run", "/nonexistent", "--kind", "axis"], "must be a directory written by `zoo train`"),
 ])
 def test_bad_arguments_exit_2_with_the_reason(args, message):
     proc = zoo_cli(*args, check=False)

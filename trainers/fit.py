@@ -68,6 +68,7 @@ def train(name, dataset, *, config="default", epochs=None, out=None, strategy="a
     steps_per_epoch = steps_per_epoch or recipe.get("steps_per_epoch")
     ds = zoo.load_dataset(dataset, "train", batch_size, image_size=getattr(model, "image_size", None),
                           with_labels=getattr(model, "needs_labels", False), repeat=steps_per_epoch is not None,
+                          crop=getattr(model, "data_crop", None),
                           seed=seed, strategy=strat, data_dir=data_dir)
     cbs = list(callbacks)
     if out is not None:

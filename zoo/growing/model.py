@@ -55,6 +55,7 @@ class GrowingConvGAN(GrowingMixin, AdversarialModel):
     """
 
     KIND = None
+    data_crop = "growing"  # CelebA / image folders: the thesis' centre 128x128 crop (zoo.data.images)
 
     def __init__(self, image_size=32, channels=1, latent_start=None, latent_end=64, base_channels=None,
                  prior_dim=256, stage_epochs=None, fade_epochs=1, reset_optimizer=False, stage=0, **kwargs):
