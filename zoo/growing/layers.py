@@ -29,7 +29,7 @@ def _activate(x, activation):
     return x
 
 
-class _Faded(layers.Layer):
+class FadedLayer(layers.Layer):
     """A layer whose weights outside the carried block are multiplied by ``beta`` at run time (thesis 6.2.7).
 
     The carried block is ``[:old_in, ..., :old_out]`` of the kernel and ``[:old_out]`` of the bias; ``old_in`` and
@@ -76,7 +76,7 @@ class _Faded(layers.Layer):
                 self.bias * (self.bias_mask + beta * (1.0 - self.bias_mask)))
 
 
-class FadeConv2D(_Faded):
+class FadeConv2D(FadedLayer):
     """Convolution, stride 1, 'same' padding (or 'valid' for the critic's 4x4 to 1x1 layer d2), He-initialised."""
 
     def __init__(self, filters, kernel_size=3, padding="same", old_in=None, old_out=None, activation="lrelu",
@@ -96,7 +96,7 @@ class FadeConv2D(_Faded):
         return _activate(ops.conv(x, kernel, padding=self.padding) + bias, self.activation)
 
 
-class LatentProject(_Faded):
+class LatentProject(FadedLayer):
     """g1: the latent ``[B, k]`` to ``4 x 4 x C`` (a 4x4 convolution with full padding of a 1x1 input, 6.2.8).
 
     Equal to a bias-free dense layer, a reshape and a per-channel bias; the kernel is kept as ``[k, 4, 4, C]`` so

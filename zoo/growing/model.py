@@ -9,7 +9,7 @@ import tensorflow as tf
 from trainers.adversarial import AdversarialModel
 from trainers.growing import GrowingMixin, replace_networks, transfer_by_name
 from zoo.growing import configs
-from zoo.growing.layers import AlphaBlend, MinibatchStd, _Faded, downsample, upsample
+from zoo.growing.layers import AlphaBlend, MinibatchStd, FadedLayer, downsample, upsample
 from zoo.growing.networks import STRATEGIES, build_discriminator, build_generator, make_plan
 from zoo.registry import register_model
 
@@ -131,14 +131,14 @@ class GrowingConvGAN(GrowingMixin, AdversarialModel):
     def fade_layers(self):
         """Every layer of both networks that carries a fade factor."""
         return [layer for net in (self.generator, self.discriminator) for layer in net.layers
-                if isinstance(layer, (_Faded, MinibatchStd, AlphaBlend))]
+                if isinstance(layer, (FadedLayer, MinibatchStd, AlphaBlend))]
 
     def set_fade(self, fade):
         """alpha = beta = f, tau = f / 2 (thesis 7.2.3: beta, alpha 0 -> 1 and tau 0 -> 0.5 over the same epochs)."""
         fade = float(fade)
         self.real_alpha.assign(fade)
         for layer in self._fade_layers:
-            if isinstance(layer, _Faded):
+            if isinstance(layer, FadedLayer):
                 if layer.masked:
                     layer.beta.assign(fade)
             elif isinstance(layer, MinibatchStd):
@@ -156,7 +156,7 @@ class GrowingConvGAN(GrowingMixin, AdversarialModel):
 
     def fades(self) -> dict:
         """The current ``{"alpha", "beta", "tau"}`` (beta of the first masked layer, or 1 when nothing is masked)."""
-        betas = [layer.beta for layer in self._fade_layers if isinstance(layer, _Faded) and layer.masked]
+        betas = [layer.beta for layer in self._fade_layers if isinstance(layer, FadedLayer) and layer.masked]
         taus = [layer.tau for layer in self._fade_layers if isinstance(layer, MinibatchStd)]
         return {"alpha": float(self.real_alpha.numpy()), "beta": float(betas[0].numpy()) if betas else 1.0,
                 "tau": float(taus[0].numpy())}
