@@ -46,8 +46,11 @@ def build_compiled(name, config="default", *, dataset=None, strategy=None, preci
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         model = zoo.get_model_class(name)(**cfg["model"])
-        model.compile(g_optimizer=make_optimizer(cfg["train"]["g_optimizer"]),
-                      d_optimizer=make_optimizer(cfg["train"]["d_optimizer"]))
+        if "optimizer" in cfg["train"]:  # one optimizer (the VAE)
+            model.compile(optimizer=make_optimizer(cfg["train"]["optimizer"]))
+        else:
+            model.compile(g_optimizer=make_optimizer(cfg["train"]["g_optimizer"]),
+                          d_optimizer=make_optimizer(cfg["train"]["d_optimizer"]))
     return model, cfg
 
 

@@ -1,0 +1,133 @@
+"""`vae`: the VAE and beta-VAE of LSR-GAN's stage 1 (Wang et al., "Imagining the latent space of a VAE", 2.1, D)."""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from trainers import strategy as strategy_lib
+from zoo.registry import register_model
+from zoo.vae import losses
+from zoo.vae.configs import CONFIGS
+from zoo.vae.networks import build_decoder, build_encoder
+
+
+class Reparameterize(keras.layers.Layer):
+    """``z = mu + exp(logvar / 2) * eps``, eps ~ N(0, I) from a `keras.random.SeedGenerator` (reproducible, and
+    each replica of a distributed run draws its own noise)."""
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+    def call(self, mu, logvar):
+        eps = keras.random.normal(keras.ops.shape(mu), seed=self.seed_generator, dtype=mu.dtype)
+        return mu + keras.ops.exp(0.5 * logvar) * eps
+
+
+@register_model("vae", family="vae_gan", configs=CONFIGS)
+class VAE(keras.Model):
+    """VAE / beta-VAE: maximise ``E_q[log p(x|z)] - beta * KL(q(z|x) || N(0, I))`` (beta = 1: the VAE).
+
+    Loss per example: ``reconstruction(x, D(z)) + beta * KL``, z = mu + sigma * eps (`Reparameterize`), averaged
+    over the global batch. Networks: `zoo.vae.networks` (table 3). ``generator`` is the decoder, so sampling,
+    walks, metrics and the SavedModel export treat a VAE like any zoo generator.
+
+    Args:
+        image_size, channels: images (32x32 for the paper's CIFAR-10; Fashion-MNIST is resized to 32).
+        latent_dim: size of z (the paper: 128).
+        beta: weight of the KL term (appendix C sweeps it).
+        reconstruction: ``optimal_variance`` (appendix A, the reference code's choice; default), ``sse`` or
+            ``bernoulli`` (`zoo.vae.losses`).
+        encoder_widths, decoder_widths, hidden, base: the table-3 channel counts.
+        seed: seed of the reparameterisation noise.
+
+    Example:
+        >>> import zoo
+        >>> vae = zoo.build_model("vae", config="smoke")
+        >>> vae.compile(optimizer="adam")
+        >>> vae.fit(zoo.load_dataset("fashion_mnist", batch_size=32, image_size=32), epochs=1, steps_per_epoch=5)
+    """
+
+    def __init__(self, image_size=32, channels=1, latent_dim=128, beta=1.0, reconstruction="optimal_variance",
+                 encoder_widths=(64, 128, 32), decoder_widths=(128, 64, 32), hidden=128, base=32, seed=0, **kwargs):
+        if reconstruction not in losses.RECONSTRUCTIONS:
+            raise ValueError(f"Unknown reconstruction {reconstruction!r}. Known: "
+                             f"{', '.join(losses.RECONSTRUCTIONS)}.")
+        super().__init__(**kwargs)
+        self.image_size, self.channels, self.latent_dim = int(image_size), int(channels), int(latent_dim)
+        self.beta, self.reconstruction, self.seed = float(beta), reconstruction, seed
+        self.encoder_widths, self.decoder_widths = tuple(encoder_widths), tuple(decoder_widths)
+        self.hidden, self.base = int(hidden), int(base)
+        self.encoder = build_encoder(image_size, channels, latent_dim, self.encoder_widths, self.hidden)
+        self.generator = build_decoder(image_size, channels, latent_dim, self.decoder_widths, self.base)
+        self.reparameterize = Reparameterize(seed, name="reparameterize")
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.recon_tracker = keras.metrics.Mean(name="reconstruction")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.built = True
+
+    def get_config(self):
+        return {**super().get_config(), "image_size": self.image_size, "channels": self.channels,
+                "latent_dim": self.latent_dim, "beta": self.beta, "reconstruction": self.reconstruction,
+                "encoder_widths": self.encoder_widths, "decoder_widths": self.decoder_widths, "hidden": self.hidden,
+                "base": self.base, "seed": self.seed}
+
+    @property
+    def decoder(self):
+        return self.generator
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.recon_tracker, self.kl_tracker]
+
+    def compile(self, optimizer="adam", **kwargs):
+        super().compile(optimizer=optimizer, **kwargs)
+        self.optimizer.build(self.trainable_variables)  # inside the caller's strategy scope
+
+    # ------------------------------------------------------------- sampling
+    def sample_latent(self, batch_size, seed):
+        """z ~ N(0, I), deterministically from a ``[2]`` int seed."""
+        return tf.random.stateless_normal([batch_size, self.latent_dim], seed=seed)
+
+    def generate(self, n, seed=0):
+        return self.generator(self.sample_latent(n, tf.constant([seed, 0], tf.int32)), training=False)
+
+    def encode(self, x, training=False):
+        """``(mu, logvar)`` of q(z|x)."""
+        return self.encoder(x, training=training)
+
+    def call(self, x, training=False):
+        """Reconstruction through the encoder mean: ``D(mu(x))``."""
+        mu, _ = self.encoder(x, training=training)
+        return self.generator(mu, training=training)
+
+    # ------------------------------------------------------------ train step
+    def _loss_terms(self, x, training):
+        mu, logvar = self.encoder(x, training=training)
+        y = self.generator(self.reparameterize(mu, logvar), training=training)
+        recon = tf.reduce_mean(losses.reconstruction_loss(x, y, self.reconstruction))
+        kl = tf.reduce_mean(losses.kl_standard_normal(mu, logvar))
+        return recon + self.beta * kl, recon, kl
+
+    def _track(self, loss, recon, kl):
+        self.loss_tracker.update_state(loss)
+        self.recon_tracker.update_state(recon)
+        self.kl_tracker.update_state(kl)
+        return strategy_lib.distributed_logs({m.name: m.result() for m in self.metrics})
+
+    def train_step(self, data):
+        x = data[0] if isinstance(data, (tuple, list)) else data
+        with tf.GradientTape() as tape:
+            loss, recon, kl = self._loss_terms(x, training=True)
+            scaled = self.optimizer.scale_loss(strategy_lib.replica_scale(loss))
+        grads = tape.gradient(scaled, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return self._track(loss, recon, kl)
+
+    def test_step(self, data):
+        x = data[0] if isinstance(data, (tuple, list)) else data
+        return self._track(*self._loss_terms(x, training=False))
