@@ -51,7 +51,7 @@ def bench(name, steps):
     ds = zoo.load_dataset("fashion_mnist", "train", batch, image_size=32, repeat=True, seed=0)
     schedule, times = GrowthSchedule(), StepTimes()
     model.fit(ds, epochs=n, steps_per_epoch=steps, verbose=0, callbacks=[schedule, times])
-    stage_steps = cfg["model"]["fade_epochs"] * 2 * cfg["train"]["steps_per_epoch"]  # fashion32: 4 epochs x 200
+    stage_steps = cfg["model"]["stage_epochs"][1] * cfg["train"]["steps_per_epoch"]  # a grown stage: 4 x 200
     stages = []
     for s in range(n):
         median = float(np.median(times.times[s][1:]))

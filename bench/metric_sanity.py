@@ -12,21 +12,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-
-import zoo  # noqa: E402
 from zoo import metrics  # noqa: E402
 from zoo.metrics.features import ClassifierFeatures  # noqa: E402
 
 
 def main():
-    x, _ = zoo.load_arrays("fashion_mnist", "train")
-    xt, _ = zoo.load_arrays("fashion_mnist", "test")
-    rng = np.random.default_rng(0)
-    real = x[rng.choice(len(x), 5000, replace=False)]
-    noise = rng.uniform(-1, 1, size=(5000, 28, 28, 1)).astype(np.float32)
+    real, test, noise = metrics.sanity_sets(5000, seed=0)
     out = {}
-    for name, fake in (("train_vs_test", xt[:5000]), ("train_vs_noise", noise)):
+    for name, fake in (("train_vs_test", test), ("train_vs_noise", noise)):
         for metric in ("fd_classifier", "kid_classifier"):
             rec = metrics.compute(metric, real=real, fake=fake, dataset="fashion_mnist", split="train vs " + (
                 "test" if "test" in name else "uniform noise"), seed=0)
@@ -34,11 +27,10 @@ def main():
             print(rec)
     for dataset in ("fashion_mnist", "mnist"):
         net = ClassifierFeatures(dataset)
-        xs, ys = zoo.load_arrays(dataset, "test")
-        acc = float(np.mean(net.predict_labels(xs) == ys))
-        out[f"accuracy:{dataset}"] = {"value": acc, "n_test": len(ys), "network": net.name, "sha256": net.sha256,
+        acc, n = net.test_accuracy()
+        out[f"accuracy:{dataset}"] = {"value": acc, "n_test": n, "network": net.name, "sha256": net.sha256,
                                       "data": net.entry["data"]}
-        print(f"{net.name} test accuracy {acc:.4f} on {len(ys)} images ({net.entry['data']})")
+        print(f"{net.name} test accuracy {acc:.4f} on {n} images ({net.entry['data']})")
     path = Path(__file__).parent / "results" / "metric_sanity.json"
     path.write_text(json.dumps(out, indent=1))
 

@@ -101,29 +101,24 @@ def test_records_carry_protocol_and_append_to_jsonl(tmp_path):
 @pytest.mark.parametrize("dataset,target", [("fashion_mnist", 0.90), ("mnist", 0.97)])
 def test_shipped_classifier_reaches_its_accuracy_on_the_test_split(dataset, target):
     net = ClassifierFeatures(dataset)
-    x, y = zoo.load_arrays(dataset, "test")
-    acc = float(np.mean(net.predict_labels(x) == y))
+    acc, _ = net.test_accuracy()
     assert acc >= target, acc
     assert acc == pytest.approx(net.entry["test_accuracy"], abs=0.002)  # the manifest's number is reproducible
 
 
 def test_frechet_distance_real_vs_real_small_and_real_vs_noise_large():
-    x, _ = zoo.load_arrays("fashion_mnist", "train")
-    xt, _ = zoo.load_arrays("fashion_mnist", "test")
-    rng = np.random.default_rng(0)
-    real_a = x[rng.choice(len(x), 5000, replace=False)]
-    noise = rng.uniform(-1, 1, size=(5000, 28, 28, 1)).astype(np.float32)
-    same = metrics.compute("fd_classifier", real=real_a, fake=xt[:5000], dataset="fashion_mnist", split="test",
+    real_a, test, noise = metrics.sanity_sets(5000, seed=0)
+    same = metrics.compute("fd_classifier", real=real_a, fake=test, dataset="fashion_mnist", split="test",
                            seed=0)
     far = metrics.compute("fd_classifier", real=real_a, fake=noise, dataset="fashion_mnist", split="test", seed=0)
     assert same.protocol["feature_network"] == "zoo-cnn-fashion_mnist-v1" and same.protocol["n_fake"] == 5000
     assert len(same.protocol["feature_sha256"]) == 64
     assert far.value > 50 * same.value, (same.value, far.value)
-    kid_same = metrics.compute("kid_classifier", real=real_a, fake=xt[:5000], dataset="fashion_mnist", seed=0,
+    kid_same = metrics.compute("kid_classifier", real=real_a, fake=test, dataset="fashion_mnist", seed=0,
                                n_subsets=10)
     kid_far = metrics.compute("kid_classifier", real=real_a, fake=noise, dataset="fashion_mnist", seed=0, n_subsets=10)
     assert kid_far.value > 50 * max(kid_same.value, 1e-4)
-    pr = metrics.compute("precision_recall", real=real_a[:2000], fake=xt[:2000], dataset="fashion_mnist")
+    pr = metrics.compute("precision_recall", real=real_a[:2000], fake=test[:2000], dataset="fashion_mnist")
     assert pr.details["precision"] > 0.6 and pr.details["recall"] > 0.6
 
 

@@ -32,9 +32,10 @@ import tensorflow as tf
 
 from trainers import losses as losses_lib
 from trainers import strategy as strategy_lib
+from trainers.steps import GaussianPrior, apply_gradients, first_input, scaled_loss
 
 
-class AdversarialModel(keras.Model):
+class AdversarialModel(GaussianPrior, keras.Model):
     """Generator + discriminator trained by `fit` with a named adversarial loss.
 
     Subclasses build ``self.generator`` (latent ``[B, latent_dim]`` -> sample) and ``self.discriminator``
@@ -107,25 +108,12 @@ class AdversarialModel(keras.Model):
         return list(self._trackers)
 
     # ------------------------------------------------------------- sampling
-    def sample_latent(self, batch_size, seed):
-        """Draw ``[batch_size, latent_dim]`` from the prior, deterministically from a ``[2]`` int seed."""
-        return tf.random.stateless_normal([batch_size, self.latent_dim], seed=seed)
-
     def call(self, z, training=False):
         return self.generator(z, training=training)
 
-    def generate(self, n, seed=0):
-        """``n`` samples from latents drawn with integer `seed` (inference mode)."""
-        z = self.sample_latent(n, tf.constant([seed, 0], tf.int32))
-        return self.generator(z, training=False)
-
     def unpack_real(self, data):
-        """The real sample of a batch: the batch itself, or the first element of a tuple/dict."""
-        if isinstance(data, dict):
-            return data["image"]
-        if isinstance(data, (tuple, list)):
-            return data[0]
-        return data
+        """The real sample of a batch (`trainers.steps.first_input`)."""
+        return first_input(data)
 
     def _replica_latent(self, batch):
         seed = tf.cast(self.seed_generator.next(), tf.int32)
@@ -146,24 +134,14 @@ class AdversarialModel(keras.Model):
             gp = losses_lib.gradient_penalty(lambda x: self.discriminator(x, training=True), real, fake, eps)
         return d_loss, gp, fake_logits
 
-    @staticmethod
-    def _scaled(optimizer, loss):
-        """Inside the tape: loss / replicas (SUM all-reduce), times the loss scale under mixed float16."""
-        return optimizer.scale_loss(strategy_lib.replica_scale(loss))
-
-    @staticmethod
-    def _apply(optimizer, tape, scaled_loss, network):
-        grads = tape.gradient(scaled_loss, network.trainable_variables)
-        optimizer.apply_gradients(zip(grads, network.trainable_variables))
-
     def d_step(self, real):
         batch = tf.shape(real)[0]
         fake = self.generator(self._replica_latent(batch), training=True)
         eps = self._replica_uniform(batch) if self.gp_weight else None
         with tf.GradientTape() as tape:
             d_loss, gp, _ = self._d_losses(real, fake, eps)
-            scaled = self._scaled(self.d_optimizer, d_loss + self.gp_weight * gp)
-        self._apply(self.d_optimizer, tape, scaled, self.discriminator)
+            scaled = scaled_loss(self.d_optimizer, d_loss + self.gp_weight * gp)
+        apply_gradients(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
         return d_loss, gp
 
     def simultaneous_step(self, real):
@@ -174,10 +152,10 @@ class AdversarialModel(keras.Model):
             fake = self.generator(z, training=True)
             d_loss, gp, fake_logits = self._d_losses(real, fake, eps)
             g_loss = self.loss_pair.g(fake_logits)
-            d_scaled = self._scaled(self.d_optimizer, d_loss + self.gp_weight * gp)
-            g_scaled = self._scaled(self.g_optimizer, g_loss)
-        self._apply(self.d_optimizer, d_tape, d_scaled, self.discriminator)
-        self._apply(self.g_optimizer, g_tape, g_scaled, self.generator)
+            d_scaled = scaled_loss(self.d_optimizer, d_loss + self.gp_weight * gp)
+            g_scaled = scaled_loss(self.g_optimizer, g_loss)
+        apply_gradients(self.d_optimizer, d_tape, d_scaled, self.discriminator.trainable_variables)
+        apply_gradients(self.g_optimizer, g_tape, g_scaled, self.generator.trainable_variables)
         return d_loss, gp, g_loss
 
     def g_step(self, batch):
@@ -185,8 +163,8 @@ class AdversarialModel(keras.Model):
         with tf.GradientTape() as tape:
             fake_logits = tf.cast(self.discriminator(self.generator(z, training=True), training=True), tf.float32)
             g_loss = self.loss_pair.g(fake_logits)
-            scaled = self._scaled(self.g_optimizer, g_loss)
-        self._apply(self.g_optimizer, tape, scaled, self.generator)
+            scaled = scaled_loss(self.g_optimizer, g_loss)
+        apply_gradients(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
         return g_loss
 
     def train_step(self, data):

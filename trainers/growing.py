@@ -51,11 +51,12 @@ def transfer_weights(old_vars, new_vars, fill_new=None) -> None:
         copy_into_leading_slice(old, new, fill_new)
 
 
-def transfer_by_name(old_net, new_net) -> list:
+def transfer_by_name(old_net, new_net, zero_new=()) -> list:
     """Carry every weight of every layer of `old_net` into the same-named layer of `new_net` (leading slice).
 
-    Layers of `old_net` without a counterpart (a toRGB that faded out) are dropped. Returns the trainable
-    ``(old_variable, new_variable)`` pairs, for `rebuild_optimizer`.
+    Layers of `old_net` without a counterpart (a toRGB that faded out) are dropped. The new entries of the layers
+    named in `zero_new` start at 0 (the MLP's first kernel, thesis 6.1); elsewhere they keep their initialisation.
+    Returns the trainable ``(old_variable, new_variable)`` pairs, for `rebuild_optimizer`.
     """
     new_layers = {layer.name: layer for layer in new_net.layers}
     pairs = []
@@ -63,7 +64,7 @@ def transfer_by_name(old_net, new_net) -> list:
         twin = new_layers.get(layer.name)
         if twin is None or not layer.weights:
             continue
-        transfer_weights(layer.weights, twin.weights)
+        transfer_weights(layer.weights, twin.weights, 0.0 if layer.name in zero_new else None)
         pairs += [(o, n) for o, n in zip(layer.weights, twin.weights) if o.trainable]
     return pairs
 
@@ -115,9 +116,7 @@ class GrowthSchedule(keras.callbacks.Callback):
     def _grow_to(self, epoch):
         target = self.model.stage_for_epoch(epoch)
         while self.model.stage < target:
-            # callbacks run outside the strategy scope; grown variables and optimizers must be created inside it
-            with self.model.distribute_strategy.scope():
-                self.model.grow()
+            self.model.grow()
             self._fade = None
 
     def on_train_begin(self, logs=None):
@@ -134,7 +133,7 @@ class GrowthSchedule(keras.callbacks.Callback):
         self._trigger = self._epoch_start if self.model.stage > stage else None
 
     def on_train_batch_begin(self, batch, logs=None):
-        model, fade_epochs = self.model, getattr(self.model, "fade_epochs", 0)
+        model, fade_epochs = self.model, self.model.fade_epochs
         if not fade_epochs or model.stage == 0 or model.stage_for_epoch(self._epoch) != model.stage:
             return
         steps = self.params.get("steps")
@@ -167,11 +166,17 @@ def count_trainable(network) -> int:
 
 
 class GrowingMixin:
-    """Stage bookkeeping for growing models: ``stage``, ``stage_epochs``, ``fade_epochs``, and a ``fit`` that runs the
-    schedule (it adds a `GrowthSchedule`, taking the backup directory of a `keras.callbacks.BackupAndRestore` in the
-    callbacks, when none is given)."""
+    """Stage bookkeeping for growing models: ``stage``, ``stage_epochs``, ``fade_epochs``; ``grow()``, which runs the
+    model's ``_grow()`` inside its strategy scope (callbacks run outside it, and grown variables and optimizers must
+    be created inside it); and a ``fit`` that runs the schedule (it adds a `GrowthSchedule`, taking the backup
+    directory of a `keras.callbacks.BackupAndRestore` in the callbacks, when none is given)."""
 
     fade_epochs = 0
+
+    def grow(self):
+        """Move to the next stage (called by `GrowthSchedule` inside fit)."""
+        with self.distribute_strategy.scope():
+            self._grow()
 
     def stage_for_epoch(self, epoch: int) -> int:
         return int(np.searchsorted(np.cumsum(self.stage_epochs), epoch, side="right"))
@@ -191,21 +196,18 @@ class GrowingMixin:
         return super().fit(*args, callbacks=callbacks, **kwargs)
 
 
-def replace_networks(model, generator=None, discriminator=None, reset_optimizer=False, pairs=None) -> None:
+def replace_networks(model, pairs, generator=None, discriminator=None, reset_optimizer=False) -> None:
     """Swap in grown networks inside the current strategy scope, carry optimizer state, retrace the step.
 
-    `pairs` maps ``"generator"``/``"discriminator"`` to ``(old, new)`` variable pairs (`transfer_by_name`); by default
-    the trainable variables pair up in order (the MLP, whose layers do not change).
+    `pairs` maps ``"generator"``/``"discriminator"`` to the ``(old, new)`` variable pairs of `transfer_by_name`.
     """
     for attr, opt_attr, new in (("generator", "g_optimizer", generator), ("discriminator", "d_optimizer",
                                                                             discriminator)):
         if new is None:
             continue
-        old = getattr(model, attr)
         opt = getattr(model, opt_attr, None)
         if opt is not None:
-            carried = (pairs or {}).get(attr) or list(zip(old.trainable_variables, new.trainable_variables))
-            setattr(model, opt_attr, rebuild_optimizer(opt, carried, new.trainable_variables, reset_optimizer))
+            setattr(model, opt_attr, rebuild_optimizer(opt, pairs[attr], new.trainable_variables, reset_optimizer))
         setattr(model, attr, new)
     if getattr(model, "train_function", None) is not None:
         model.make_train_function(force=True)

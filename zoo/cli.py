@@ -168,10 +168,7 @@ def cmd_walk(args):
                                           args.seed)
         tag = str(args.axis)
     else:
-        ends = np.asarray(model.sample_latent(2 * args.rows, np.array([args.seed, 11], np.int32)))
-        latents = np.stack([walks.interpolate(ends[2 * r], ends[2 * r + 1], args.steps, args.kind)
-                            for r in range(args.rows)])
-        tag = "pairs"
+        latents, tag = walks.interpolation_latents(model, args.rows, args.steps, args.kind, args.seed), "pairs"
     suffix = "gif" if args.gif else "png"
     path = args.out or Path(args.run) / f"walk_{args.kind}_{tag}.{suffix}"
     print(walks.save_walk(walks.render(model, latents), path, gif=args.gif))

@@ -83,6 +83,12 @@ def axis_walk_latents(model, axis: int, values=np.linspace(-0.125, 0.125, 5), ro
     return out
 
 
+def interpolation_latents(model, rows: int = 4, steps: int = 8, method: str = "lerp", seed: int = 0) -> np.ndarray:
+    """``[rows, steps, latent_dim]``: per row, `interpolate` between two fresh prior draws."""
+    ends = _prior(model, 2 * rows, seed)
+    return np.stack([interpolate(ends[2 * r], ends[2 * r + 1], steps, method) for r in range(rows)])
+
+
 def render(model, latents, batch: int = 256) -> np.ndarray:
     """Generator outputs for latents of any leading shape ``[..., latent_dim]`` (inference mode)."""
     latents = np.asarray(latents, np.float32)

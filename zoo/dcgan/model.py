@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from trainers.adversarial import AdversarialModel
-from zoo.dcgan.configs import CONFIGS
 from trainers.strategy import resolve_sync
+from zoo.dcgan.configs import CONFIGS
 from zoo.dcgan.networks import dcgan_discriminator, dcgan_generator
 from zoo.registry import register_model
 

@@ -67,6 +67,11 @@ class FadedLayer(layers.Layer):
 
     _latent = False  # True: the kernel is [in, h, w, out] (LatentProject), else [h, w, in, out]
 
+    def set_fade(self, fade):
+        """beta = f (only layers with new weights have a beta that matters)."""
+        if self.masked:
+            self.beta.assign(fade)
+
     def faded(self):
         """``(w_hat, b_hat)``: the runtime kernel and bias."""
         if not self.masked:
@@ -139,6 +144,10 @@ class MinibatchStd(layers.Layer):
                                    name="tau")
         self.split = self.old_channels is not None and int(self.old_channels) < int(input_shape[-1])
 
+    def set_fade(self, fade):
+        """tau = f / 2 (thesis 7.2.3: 0 -> 1/2 while alpha and beta go 0 -> 1)."""
+        self.tau.assign(fade / 2)
+
     def call(self, x):
         std = ops.sqrt(ops.var(ops.cast(x, "float32"), axis=0) + 1e-8)
         if self.split:
@@ -156,6 +165,9 @@ class AlphaBlend(layers.Layer):
 
     def build(self, input_shape):
         self.alpha = self.add_weight(shape=(), initializer="ones", trainable=False, name="alpha")
+
+    def set_fade(self, fade):
+        self.alpha.assign(fade)
 
     def call(self, inputs):
         old, new = inputs

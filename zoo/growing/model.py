@@ -9,7 +9,7 @@ import tensorflow as tf
 from trainers.adversarial import AdversarialModel
 from trainers.growing import GrowingMixin, replace_networks, transfer_by_name
 from zoo.growing import configs
-from zoo.growing.layers import AlphaBlend, MinibatchStd, FadedLayer, downsample, upsample
+from zoo.growing.layers import FadedLayer, MinibatchStd, downsample, upsample
 from zoo.growing.networks import STRATEGIES, build_discriminator, build_generator, make_plan
 from zoo.registry import register_model
 
@@ -129,39 +129,25 @@ class GrowingConvGAN(GrowingMixin, AdversarialModel):
 
     # ------------------------------------------------------------------ growth
     def fade_layers(self):
-        """Every layer of both networks that carries a fade factor."""
+        """Every layer of both networks that carries a fade factor (each has ``set_fade``)."""
         return [layer for net in (self.generator, self.discriminator) for layer in net.layers
-                if isinstance(layer, (FadedLayer, MinibatchStd, AlphaBlend))]
+                if hasattr(layer, "set_fade")]
 
     def set_fade(self, fade):
         """alpha = beta = f, tau = f / 2 (thesis 7.2.3: beta, alpha 0 -> 1 and tau 0 -> 0.5 over the same epochs)."""
         fade = float(fade)
         self.real_alpha.assign(fade)
-        for layer in self._fade_layers:
-            if isinstance(layer, FadedLayer):
-                if layer.masked:
-                    layer.beta.assign(fade)
-            elif isinstance(layer, MinibatchStd):
-                layer.tau.assign(fade / 2)
-            else:
-                layer.alpha.assign(fade)
-
-    @property
-    def _fade_layers(self):
-        cache = getattr(self, "_fade_cache", None)
-        if cache is None or cache[0] is not self.generator:
-            cache = (self.generator, self.fade_layers())
-            object.__setattr__(self, "_fade_cache", cache)
-        return cache[1]
+        for layer in self.fade_layers():
+            layer.set_fade(fade)
 
     def fades(self) -> dict:
         """The current ``{"alpha", "beta", "tau"}`` (beta of the first masked layer, or 1 when nothing is masked)."""
-        betas = [layer.beta for layer in self._fade_layers if isinstance(layer, FadedLayer) and layer.masked]
-        taus = [layer.tau for layer in self._fade_layers if isinstance(layer, MinibatchStd)]
+        betas = [layer.beta for layer in self.fade_layers() if isinstance(layer, FadedLayer) and layer.masked]
+        taus = [layer.tau for layer in self.fade_layers() if isinstance(layer, MinibatchStd)]
         return {"alpha": float(self.real_alpha.numpy()), "beta": float(betas[0].numpy()) if betas else 1.0,
                 "tau": float(taus[0].numpy())}
 
-    def grow(self):
+    def _grow(self):
         """Move to the next stage: finish the current fade, build, carry every weight by name, fades to 0, swap in,
         retrace. (With fade_epochs equal to the stage length the fade's last step is 1 - 1/steps; finishing it here
         is the only change of function at growth.)"""
@@ -174,7 +160,7 @@ class GrowingConvGAN(GrowingMixin, AdversarialModel):
                  "discriminator": transfer_by_name(self.discriminator, discriminator)}
         self.stage += 1
         self.latent_dim = self.plan[self.stage].latent
-        replace_networks(self, generator, discriminator, reset_optimizer=self.reset_optimizer, pairs=pairs)
+        replace_networks(self, pairs, generator, discriminator, reset_optimizer=self.reset_optimizer)
         self.set_fade(0.0)
 
 

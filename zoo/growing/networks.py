@@ -21,7 +21,6 @@ minibatch std, d3 conv3x3, d2 conv4x4 'valid', d1 linear.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import keras
 from keras import layers
@@ -175,7 +174,3 @@ def build_discriminator(plan, stage, channels, name="discriminator") -> keras.Mo
     h = FadeConv2D(1, 1, old_in=old(0), activation=None, dtype="float32", name="d_out")(h)
     return keras.Model(image, layers.Flatten(dtype="float32", name="logits")(h), name=name)
 
-
-def count_params(network) -> int:
-    """Trainable parameters (fade factors excluded)."""
-    return int(sum(math.prod(v.shape) for v in network.trainable_weights))

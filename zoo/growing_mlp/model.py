@@ -6,7 +6,7 @@ import tensorflow as tf
 from keras import layers
 
 from trainers.adversarial import AdversarialModel
-from trainers.growing import GrowingMixin, replace_networks, transfer_weights
+from trainers.growing import GrowingMixin, replace_networks, transfer_by_name
 from zoo.growing_mlp.configs import CONFIGS
 from zoo.registry import register_model
 
@@ -78,19 +78,13 @@ class GrowingMLPGAN(GrowingMixin, AdversarialModel):
         """z ~ U(-1, 1)^k for the current k (thesis 7.1)."""
         return tf.random.stateless_uniform([batch_size, self.latent_dim], seed=seed, minval=-1.0, maxval=1.0)
 
-    def grown_generator(self):
-        """The next stage's generator with every old weight carried and the new kernel rows at zero."""
-        old = self.generator
-        new = mlp(self.latent_schedule[self.stage + 1], self.hidden, 2, "generator")
-        transfer_weights(old.weights[:1], new.weights[:1], fill_new=0.0)  # first kernel: new rows are 0
-        transfer_weights(old.weights[1:], new.weights[1:])
-        return new
-
-    def grow(self):
-        """Move to the next stage (called by `trainers.growing.GrowthSchedule` inside fit)."""
+    def _grow(self):
+        """Next stage: the generator rebuilt with one more input per new latent, every old weight carried, the new
+        rows of the first kernel at zero (thesis 6.1); the critic is unchanged."""
         if self.stage + 1 >= len(self.latent_schedule):
             raise ValueError(f"Already at the last stage (latent {self.latent_dim}) of {self.latent_schedule}.")
-        generator = self.grown_generator()
+        generator = mlp(self.latent_schedule[self.stage + 1], self.hidden, 2, "generator")
+        pairs = {"generator": transfer_by_name(self.generator, generator, zero_new=("dense0",))}
         self.stage += 1
         self.latent_dim = self.latent_schedule[self.stage]
-        replace_networks(self, generator=generator, reset_optimizer=self.reset_optimizer)
+        replace_networks(self, pairs, generator=generator, reset_optimizer=self.reset_optimizer)

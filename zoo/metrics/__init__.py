@@ -154,6 +154,19 @@ def mode_coverage(points, dataset, seed=None, n_sigma=3.0, min_samples=1) -> Met
                         protocol(None, None, None, len(points), None, seed, dataset=dataset, n_sigma=n_sigma), s)
 
 
+def sanity_sets(n=5000, seed=0):
+    """The real-data sanity protocol: `n` random Fashion-MNIST train images, the first `n` test images, and `n`
+    uniform-noise images in [-1, 1] (one generator, `seed`). Returns ``(train, test, noise)``."""
+    import zoo
+
+    x, _ = zoo.load_arrays("fashion_mnist", "train")
+    xt, _ = zoo.load_arrays("fashion_mnist", "test")
+    rng = np.random.default_rng(seed)
+    train = x[rng.choice(len(x), n, replace=False)]
+    noise = rng.uniform(-1, 1, size=(n,) + x.shape[1:]).astype(np.float32)
+    return train, xt[:n], noise
+
+
 def evaluate_generator(model, dataset: str, names=("fd_classifier", "kid_classifier", "precision_recall"),
                        n_fake=5000, n_real=5000, split="test", seed=0, jsonl=None) -> list[MetricRecord]:
     """Unconditional metrics of `model`'s samples against `split` of `dataset`.
@@ -184,4 +197,4 @@ def evaluate_generator(model, dataset: str, names=("fd_classifier", "kid_classif
 
 
 __all__ = ["METRICS", "ClassifierFeatures", "InceptionFeatures", "MetricRecord", "WeightsHashError", "compute",
-           "evaluate_generator", "list_metrics", "register_metric", "scores"]
+           "evaluate_generator", "list_metrics", "register_metric", "sanity_sets", "scores"]

@@ -43,6 +43,7 @@ class ClassifierFeatures:
             raise ValueError(f"No evaluation classifier for {dataset!r}. Shipped: {', '.join(sorted(manifest))}. "
                              f"Train one with: python -m zoo.metrics.classifier --dataset {dataset}")
         entry = manifest[dataset]
+        self.dataset = dataset
         path = Path(weights_dir or clf.WEIGHTS_DIR) / entry["file"]
         self.sha256 = verify_sha256(path, entry["sha256"])
         self.name = entry["name"]
@@ -66,6 +67,13 @@ class ClassifierFeatures:
 
     def predict_labels(self, images) -> np.ndarray:
         return self.logits(images).argmax(-1)
+
+    def test_accuracy(self) -> tuple[float, int]:
+        """``(accuracy, n)`` on the test split of the classifier's dataset."""
+        from zoo.data import load_arrays
+
+        x, y = load_arrays(self.dataset, "test")
+        return float(np.mean(self.predict_labels(x) == y)), int(len(y))
 
 
 INCEPTION_WEIGHTS = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"

@@ -5,6 +5,7 @@ import keras
 import tensorflow as tf
 
 from trainers import strategy as strategy_lib
+from trainers.steps import GaussianPrior, apply_gradients, first_input, scaled_loss
 from zoo.registry import register_model
 from zoo.vae import losses
 from zoo.vae.configs import CONFIGS
@@ -29,7 +30,7 @@ class Reparameterize(keras.layers.Layer):
 
 
 @register_model("vae", family="vae_gan", configs=CONFIGS)
-class VAE(keras.Model):
+class VAE(GaussianPrior, keras.Model):
     """VAE / beta-VAE: maximise ``E_q[log p(x|z)] - beta * KL(q(z|x) || N(0, I))`` (beta = 1: the VAE).
 
     Loss per example: ``reconstruction(x, D(z)) + beta * KL``, z = mu + sigma * eps (`Reparameterize`), averaged
@@ -89,13 +90,6 @@ class VAE(keras.Model):
         self.optimizer.build(self.trainable_variables)  # inside the caller's strategy scope
 
     # ------------------------------------------------------------- sampling
-    def sample_latent(self, batch_size, seed):
-        """z ~ N(0, I), deterministically from a ``[2]`` int seed."""
-        return tf.random.stateless_normal([batch_size, self.latent_dim], seed=seed)
-
-    def generate(self, n, seed=0):
-        return self.generator(self.sample_latent(n, tf.constant([seed, 0], tf.int32)), training=False)
-
     def encode(self, x, training=False):
         """``(mu, logvar)`` of q(z|x)."""
         return self.encoder(x, training=training)
@@ -120,14 +114,11 @@ class VAE(keras.Model):
         return strategy_lib.distributed_logs({m.name: m.result() for m in self.metrics})
 
     def train_step(self, data):
-        x = data[0] if isinstance(data, (tuple, list)) else data
         with tf.GradientTape() as tape:
-            loss, recon, kl = self._loss_terms(x, training=True)
-            scaled = self.optimizer.scale_loss(strategy_lib.replica_scale(loss))
-        grads = tape.gradient(scaled, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            loss, recon, kl = self._loss_terms(first_input(data), training=True)
+            scaled = scaled_loss(self.optimizer, loss)
+        apply_gradients(self.optimizer, tape, scaled, self.trainable_variables)
         return self._track(loss, recon, kl)
 
     def test_step(self, data):
-        x = data[0] if isinstance(data, (tuple, list)) else data
-        return self._track(*self._loss_terms(x, training=False))
+        return self._track(*self._loss_terms(first_input(data), training=False))
