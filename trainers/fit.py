@@ -18,6 +18,9 @@ from trainers.callbacks import standard_callbacks
 from trainers.strategy import get_strategy, is_chief
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+OPTIMIZER_KEYS = ("optimizer", "g_optimizer", "d_optimizer")
+"""What a config's ``train`` may name: ``optimizer`` (a VAE, stage 1 of LSR-/LSC-GAN), ``g_optimizer`` and
+``d_optimizer`` (a GAN); `compile` takes those it has."""
 
 
 def make_optimizer(spec: dict | keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
@@ -46,11 +49,7 @@ def build_compiled(name, config="default", *, dataset=None, strategy=None, preci
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         model = zoo.get_model_class(name)(**cfg["model"])
-        if "optimizer" in cfg["train"]:  # one optimizer (the VAE)
-            model.compile(optimizer=make_optimizer(cfg["train"]["optimizer"]))
-        else:
-            model.compile(g_optimizer=make_optimizer(cfg["train"]["g_optimizer"]),
-                          d_optimizer=make_optimizer(cfg["train"]["d_optimizer"]))
+        model.compile(**{key: make_optimizer(cfg["train"][key]) for key in OPTIMIZER_KEYS if key in cfg["train"]})
     return model, cfg
 
 

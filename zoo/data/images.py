@@ -16,9 +16,16 @@ from zoo.data.errors import DatasetNotAvailable
 
 CROPS = {"lsc_gan": 138, "growing": 128, None: None}
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
-CELEB_A_LSC_ATTRIBUTES = ("Bald", "Bangs", "Black_Hair", "Blond_Hair", "Brown_Hair", "Bushy_Eyebrows",
-                          "Eyeglasses", "Male", "Mouth_Slightly_Open", "Mustache", "No_Beard", "Smiling",
-                          "Wearing_Hat", "Female")
+CELEB_A_ATTRIBUTES = (
+    "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs", "Big_Lips", "Big_Nose",
+    "Black_Hair", "Blond_Hair", "Blurry", "Brown_Hair", "Bushy_Eyebrows", "Chubby", "Double_Chin", "Eyeglasses",
+    "Goatee", "Gray_Hair", "Heavy_Makeup", "High_Cheekbones", "Male", "Mouth_Slightly_Open", "Mustache", "Narrow_Eyes",
+    "No_Beard", "Oval_Face", "Pale_Skin", "Pointy_Nose", "Receding_Hairline", "Rosy_Cheeks", "Sideburns", "Smiling",
+    "Straight_Hair", "Wavy_Hair", "Wearing_Earrings", "Wearing_Hat", "Wearing_Lipstick", "Wearing_Necklace",
+    "Wearing_Necktie", "Young")
+"""CelebA's 40 attributes in sorted-name order, the order :func:`celeb_a` stacks them in."""
+CELEB_A_LSC_ATTRIBUTES = ("Black_Hair", "Blond_Hair", "Gray_Hair", "Male", "Female", "Smiling", "Mouth_Slightly_Open",
+                          "Young", "Narrow_Eyes", "Bags_Under_Eyes", "Mustache", "Eyeglasses", "Pale_Skin", "Chubby")
 """LSC-GAN's 14 CelebA attributes (section 4.1); "Female" is not a CelebA attribute: it is not Male."""
 
 
@@ -72,6 +79,8 @@ def celeb_a(split="train", image_size=64, crop="lsc_gan", data_dir=None) -> tf.d
             "of a prepared copy, or use image_folder:PATH with the aligned 178x218 images.")
     b = tfds_local.builder("celeb_a", data_dir)
     names = sorted(b.info.features["attributes"].keys())
+    if tuple(names) != CELEB_A_ATTRIBUTES:
+        raise DatasetNotAvailable("celeb_a", f"the prepared celeb_a has attributes {names}, not CelebA's 40.")
     tfds_split = {"train": "train", "test": "test", "validation": "validation"}[split]
 
     def convert(ex):

@@ -5,9 +5,14 @@
   with ``p = (x + 1) / 2``, ``q = (y + 1) / 2``.
 * ``optimal_variance`` (LSR-GAN appendix A): a Gaussian likelihood whose shared variance is set to its optimum,
   sigma^2 = MSE, gives ``-log p(x|z) = D/2 log(MSE) + const``, i.e. ``0.5 * D * log(mean_d (x_d - y_d)^2)``.
-* KL of N(mu, exp(logvar)) from N(0, I): ``0.5 * sum_k (mu_k^2 + exp(logvar_k) - 1 - logvar_k)``.
+* KL of N(mu, exp(logvar)) from N(m, I): ``0.5 * sum_k ((mu_k - m_k)^2 + exp(logvar_k) - 1 - logvar_k)``; m = 0 is the
+  VAE's prior, m = mu_S the LSC-VAE's (LSC-GAN eq. 1).
+* Gaussian negative log-likelihood of z under q(z|x) = N(mu, exp(logvar)), per dimension
+  ``0.5 * (log 2 pi + logvar_k + (z_k - mu_k)^2 / exp(logvar_k))``: LSR-GAN's term -log q(z|G(z)) (eq. 4).
 """
 from __future__ import annotations
+
+import math
 
 import tensorflow as tf
 
@@ -29,7 +34,22 @@ def reconstruction_loss(x, y, kind="optimal_variance", eps=1e-8):
     raise ValueError(f"Unknown reconstruction {kind!r}. Known: {', '.join(RECONSTRUCTIONS)}.")
 
 
-def kl_standard_normal(mu, logvar):
-    """Per-example KL(N(mu, diag(exp(logvar))) || N(0, I))."""
+def kl_standard_normal(mu, logvar, prior_mean=None):
+    """Per-example KL(N(mu, diag(exp(logvar))) || N(prior_mean, I)); ``prior_mean=None`` is N(0, I)."""
     mu, logvar = tf.cast(mu, tf.float32), tf.cast(logvar, tf.float32)
+    if prior_mean is not None:
+        mu = mu - tf.cast(prior_mean, tf.float32)
     return 0.5 * tf.reduce_sum(tf.square(mu) + tf.exp(logvar) - 1.0 - logvar, axis=-1)
+
+
+REDUCTIONS = ("mean", "sum")
+
+
+def gaussian_nll(z, mu, logvar, reduction="mean"):
+    """Per-example ``-log N(z | mu, diag(exp(logvar)))``, averaged (``mean``, the LSR-GAN reference code) or summed
+    (``sum``, the exact log-density) over the latent dimensions."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"Unknown reduction {reduction!r}. Known: {', '.join(REDUCTIONS)}.")
+    z, mu, logvar = (tf.cast(t, tf.float32) for t in (z, mu, logvar))
+    per_dim = 0.5 * (math.log(2.0 * math.pi) + logvar + tf.square(z - mu) * tf.exp(-logvar))
+    return tf.reduce_mean(per_dim, -1) if reduction == "mean" else tf.reduce_sum(per_dim, -1)

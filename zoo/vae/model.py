@@ -64,7 +64,8 @@ class VAE(GaussianPrior, keras.Model):
         self.encoder_widths, self.decoder_widths = tuple(encoder_widths), tuple(decoder_widths)
         self.hidden, self.base = int(hidden), int(base)
         self.encoder = build_encoder(image_size, channels, latent_dim, self.encoder_widths, self.hidden)
-        self.generator = build_decoder(image_size, channels, latent_dim, self.decoder_widths, self.base)
+        self.decoder = build_decoder(image_size, channels, latent_dim, self.decoder_widths, self.base)
+        self.generator = self.decoder  # the VAE's generator; LSR-GAN and LSC-GAN replace it with their own network
         self.reparameterize = Reparameterize(seed, name="reparameterize")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.recon_tracker = keras.metrics.Mean(name="reconstruction")
@@ -78,16 +79,12 @@ class VAE(GaussianPrior, keras.Model):
                 "base": self.base, "seed": self.seed}
 
     @property
-    def decoder(self):
-        return self.generator
-
-    @property
     def metrics(self):
         return [self.loss_tracker, self.recon_tracker, self.kl_tracker]
 
     def compile(self, optimizer="adam", **kwargs):
         super().compile(optimizer=optimizer, **kwargs)
-        self.optimizer.build(self.trainable_variables)  # inside the caller's strategy scope
+        self.optimizer.build(self.vae_variables())  # inside the caller's strategy scope
 
     # ------------------------------------------------------------- sampling
     def encode(self, x, training=False):
@@ -95,17 +92,27 @@ class VAE(GaussianPrior, keras.Model):
         return self.encoder(x, training=training)
 
     def call(self, x, training=False):
-        """Reconstruction through the encoder mean: ``D(mu(x))``."""
+        """Reconstruction through the encoder mean: ``G(mu(x))`` (the decoder for a VAE; LSR-GAN's "seeded" image)."""
         mu, _ = self.encoder(x, training=training)
         return self.generator(mu, training=training)
 
+    def prior_mean(self, data):
+        """Mean of the prior p(z) for each example of a batch: N(0, I) for the VAE (`LSCVAE` overrides it)."""
+        return None
+
     # ------------------------------------------------------------ train step
-    def _loss_terms(self, x, training):
+    def _loss_terms(self, data, training):
+        """Eq. 2 (eq. 5 with beta): ``E_q[-log p(x|z)] + beta * KL(q(z|x) || p(z))`` averaged over the batch."""
+        x = first_input(data)
         mu, logvar = self.encoder(x, training=training)
-        y = self.generator(self.reparameterize(mu, logvar), training=training)
+        y = self.decoder(self.reparameterize(mu, logvar), training=training)
         recon = tf.reduce_mean(losses.reconstruction_loss(x, y, self.reconstruction))
-        kl = tf.reduce_mean(losses.kl_standard_normal(mu, logvar))
+        kl = tf.reduce_mean(losses.kl_standard_normal(mu, logvar, self.prior_mean(data)))
         return recon + self.beta * kl, recon, kl
+
+    def vae_variables(self):
+        """What stage 1 trains: the encoder and the decoder."""
+        return self.encoder.trainable_variables + self.decoder.trainable_variables
 
     def _track(self, loss, recon, kl):
         self.loss_tracker.update_state(loss)
@@ -113,12 +120,15 @@ class VAE(GaussianPrior, keras.Model):
         self.kl_tracker.update_state(kl)
         return strategy_lib.distributed_logs({m.name: m.result() for m in self.metrics})
 
-    def train_step(self, data):
+    def vae_step(self, data):
         with tf.GradientTape() as tape:
-            loss, recon, kl = self._loss_terms(first_input(data), training=True)
+            loss, recon, kl = self._loss_terms(data, training=True)
             scaled = scaled_loss(self.optimizer, loss)
-        apply_gradients(self.optimizer, tape, scaled, self.trainable_variables)
-        return self._track(loss, recon, kl)
+        apply_gradients(self.optimizer, tape, scaled, self.vae_variables())
+        return loss, recon, kl
+
+    def train_step(self, data):
+        return self._track(*self.vae_step(data))
 
     def test_step(self, data):
-        return self._track(*self._loss_terms(first_input(data), training=False))
+        return self._track(*self._loss_terms(data, training=False))

@@ -1,0 +1,204 @@
+"""LSR-GAN and LSC-VAE / LSC-GAN: the latent terms against hand computation, the two-stage switch inside one
+`fit` (frozen encoder, generator = trained decoder, resume), the attribute space and its errors."""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy import stats
+
+import zoo
+from trainers.fit import build_compiled
+from zoo.lsc_gan import AttributeSpace, compression_rate
+from zoo.vae import losses
+
+
+def _copy(weights):
+    return [w.numpy().copy() for w in weights]
+
+
+def _equal(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def _data(batch=16, labels=False):
+    return zoo.load_dataset("fashion_mnist", batch_size=batch, image_size=32, repeat=True, with_labels=labels)
+
+
+def test_gaussian_nll_matches_scipy():
+    rng = np.random.default_rng(0)
+    z, mu = rng.normal(size=(2, 4, 6)).astype(np.float32)
+    logvar = rng.uniform(-2, 1, (4, 6)).astype(np.float32)
+    hand = -stats.norm.logpdf(z, loc=mu, scale=np.exp(0.5 * logvar))
+    np.testing.assert_allclose(losses.gaussian_nll(z, mu, logvar, "sum"), hand.sum(1), rtol=1e-5)
+    np.testing.assert_allclose(losses.gaussian_nll(z, mu, logvar, "mean"), hand.mean(1), rtol=1e-5)
+    with pytest.raises(ValueError, match="Known: mean, sum"):
+        losses.gaussian_nll(z, mu, logvar, "max")
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_lsr_term_is_the_frozen_encoders_negative_log_likelihood(reduction):
+    keras.utils.set_random_seed(1)
+    model = zoo.build_model("lsr_gan", config="smoke", lsr_reduction=reduction)
+    z = tf.random.normal([5, model.latent_dim])
+    fake = model.generator(z, training=False)
+    mu, logvar = (t.numpy() for t in model.encoder(fake, training=False))
+    hand = -stats.norm.logpdf(z.numpy(), loc=mu, scale=np.exp(0.5 * logvar))
+    hand = hand.mean(1) if reduction == "mean" else hand.sum(1)
+    np.testing.assert_allclose(model.lsr_term(z, fake).numpy(), hand.mean(), rtol=1e-4)
+    weighted, raw = zoo.build_model("lsr_gan", config="smoke", lsr_weight=3.0).latent_term(z, fake, None)
+    np.testing.assert_allclose(weighted.numpy(), 3.0 * raw.numpy(), rtol=1e-6)
+
+
+def test_lsc_prior_kl_matches_the_closed_form_of_two_gaussians():
+    rng = np.random.default_rng(2)
+    mu, logvar = rng.normal(size=(2, 3, 4)).astype(np.float32)
+    m = rng.normal(size=(3, 4)).astype(np.float32)
+    for i in range(3):  # KL(N0 || N1) = 0.5 [tr(S1^-1 S0) + (m1 - m0)' S1^-1 (m1 - m0) - k + ln det S1 / det S0]
+        s0, s1 = np.diag(np.exp(logvar[i])), np.eye(4)
+        d = m[i] - mu[i]
+        closed = 0.5 * (np.trace(np.linalg.inv(s1) @ s0) + d @ np.linalg.inv(s1) @ d - 4
+                        + np.log(np.linalg.det(s1) / np.linalg.det(s0)))
+        np.testing.assert_allclose(losses.kl_standard_normal(mu[i:i + 1], logvar[i:i + 1], m[i:i + 1]), [closed],
+                                   rtol=1e-5)
+
+
+def test_lsc_vae_loss_uses_each_examples_class_block():
+    keras.utils.set_random_seed(0)
+    model = zoo.build_model("lsc_vae", config="smoke")  # 10 classes x 2 dimensions
+    x, y = next(iter(_data(8, labels=True)))
+    mean = model.prior_mean((x, y)).numpy()
+    expected = np.zeros((8, 20), np.float32)
+    for i, c in enumerate(y.numpy()):
+        expected[i, 2 * c:2 * c + 2] = 1.0
+    np.testing.assert_array_equal(mean, expected)
+    mu, logvar = (t.numpy() for t in model.encoder(x, training=False))
+    closed = 0.5 * np.sum((mu - expected) ** 2 + np.exp(logvar) - 1 - logvar, axis=1).mean()
+    model.compile(optimizer="adam")
+    logs = model.evaluate(tf.data.Dataset.from_tensors((x, y)), verbose=0, return_dict=True)
+    np.testing.assert_allclose(logs["kl"], closed, rtol=1e-4)
+    with pytest.raises(ValueError, match="with_labels=True"):
+        model.prior_mean(x)
+
+
+def test_attribute_space_names_blocks_strengths_and_errors():
+    space = AttributeSpace("fashion_mnist", block_size=3)
+    assert space.latent_dim == 30 and space.block(2) == (6, 9)
+    off = space.offset({"Bag": 2, 0: -1})
+    assert off[24:27].tolist() == [2, 2, 2] and off[0:3].tolist() == [-1, -1, -1] and off.sum() == 3
+    for bad in ("Shoe", 10, -1):
+        with pytest.raises(ValueError, match=r"Valid attributes \(index: name\): 0: T-shirt/top, .* 9: Ankle boot"):
+            space.weights([bad])
+    celeb = AttributeSpace("celeb_a")
+    assert celeb.size == 14 and celeb.latent_dim == 280 and "Female" in celeb.names
+    labels = np.zeros((2, 40), np.float32)
+    labels[0, zoo.data.images.CELEB_A_ATTRIBUTES.index("Male")] = 1
+    labels[1, zoo.data.images.CELEB_A_ATTRIBUTES.index("Pale_Skin")] = 1
+    hot = celeb.from_labels(labels).numpy()
+    assert hot[0, celeb.index("Male")] == 1 and hot[0, celeb.index("Female")] == 0
+    assert hot[1, celeb.index("Female")] == 1 and hot[1, celeb.index("Pale_Skin")] == 1 and hot.sum() == 3
+    with pytest.raises(ValueError, match="Unknown attribute source 'cifar10'"):
+        AttributeSpace("cifar10")
+    with pytest.raises(ValueError, match="latent_dim=64 does not fit 10 attributes x block_size 2 = 20"):
+        zoo.build_model("lsc_vae", config="smoke", latent_dim=64)
+
+
+def test_editing_and_compression_rate():
+    model = zoo.build_model("lsc_gan", config="smoke")
+    z = model.attribute_latent(["Trouser"], 4, seed=0)
+    edited = model.edit(z, add=["Sneaker"], remove=["Trouser"]).numpy()
+    delta = edited - z.numpy()
+    assert np.all(delta[:, 2:4] == -1) and np.all(delta[:, 14:16] == 1) and np.abs(delta).sum() == 4 * 4
+    assert model.generate_attributes({"Bag": 2}, 3).shape == (3, 32, 32, 1)
+    with pytest.raises(ValueError, match="Unknown attribute 'Boot'"):
+        model.generate_attributes(["Boot"], 1)
+    rate = compression_rate((64, 64, 3), 280, 14)
+    assert rate["rate"] == pytest.approx(64 * 64 * 3 / 280 / 14) and "/ #classes" in rate["formula"]
+    assert model.compression_rate()["rate"] == pytest.approx(1024 / 20 / 10)
+
+
+class _Probe(keras.callbacks.Callback):
+    """Weights at the first batch of each epoch (after the stage switch, before any update)."""
+
+    def __init__(self):
+        super().__init__()
+        self.at = {}
+
+    def on_train_batch_begin(self, batch, logs=None):
+        m = self.model
+        if batch == 0 and m.epoch_now not in self.at:
+            self.at[m.epoch_now] = {k: _copy(getattr(m, k).weights)
+                                    for k in ("encoder", "decoder", "generator", "discriminator")}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.epoch_now = epoch
+
+
+@pytest.mark.parametrize("name", ["lsr_gan", "lsc_gan"])
+def test_stage_two_starts_from_the_decoder_and_freezes_what_it_should(name):
+    keras.utils.set_random_seed(0)
+    model, _ = build_compiled(name, "smoke", dataset="fashion_mnist")  # vae_epochs = 1
+    probe = _Probe()
+    hist = model.fit(_data(16, labels=name == "lsc_gan"), epochs=3, steps_per_epoch=4, verbose=0, callbacks=[probe])
+    start = probe.at[1]
+    assert _equal(start["generator"], start["decoder"])  # the generator IS the trained decoder at the switch
+    assert not _equal(probe.at[0]["decoder"], start["decoder"])  # ... which stage 1 trained
+    assert _equal(start["decoder"], _copy(model.decoder.weights))  # stage 2 leaves the VAE decoder alone
+    assert not _equal(start["generator"], _copy(model.generator.weights))
+    frozen = _equal(start["encoder"], _copy(model.encoder.weights))
+    assert frozen == (name == "lsr_gan")  # LSR-GAN freezes the encoder (BN statistics too); LSC-GAN trains it
+    assert hist.history["stage"] == [1, 2, 2]
+    assert np.isnan(hist.history["d_loss"][0]) and np.isfinite(hist.history["d_loss"][1:]).all()
+    assert int(model.optimizer.iterations) == 4 and int(model.g_optimizer.iterations) == 8
+
+
+def test_generator_from_scratch_keeps_its_own_initialisation():
+    keras.utils.set_random_seed(0)
+    model, _ = build_compiled("lsr_gan", "smoke", dataset="fashion_mnist", generator_init="scratch")
+    probe = _Probe()
+    model.fit(_data(), epochs=2, steps_per_epoch=2, verbose=0, callbacks=[probe])
+    assert _equal(probe.at[0]["generator"], probe.at[1]["generator"])
+    assert not _equal(probe.at[1]["generator"], probe.at[1]["decoder"])
+    with pytest.raises(ValueError, match="Known: decoder, scratch"):
+        zoo.build_model("lsr_gan", config="smoke", generator_init="random")
+
+
+class _Kill(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 3:
+            self.saved = {k: _copy(getattr(self.model, k).weights) for k in ("generator", "discriminator")}
+            raise KeyboardInterrupt
+
+
+def test_a_run_killed_in_stage_two_resumes_without_recopying_the_decoder(tmp_path):
+    def run(callbacks):
+        keras.utils.set_random_seed(0)
+        model, _ = build_compiled("lsr_gan", "smoke", dataset="fashion_mnist")
+        backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"), delete_checkpoint=False)
+        model.fit(_data(), epochs=5, steps_per_epoch=3, verbose=0, callbacks=[backup, *callbacks])
+        return model
+
+    kill = _Kill()
+    with pytest.raises(KeyboardInterrupt):
+        run([kill])
+    probe = _Probe()
+    model = run([probe])
+    assert sorted(probe.at) == [3, 4]  # resumed at epoch 3
+    assert _equal(probe.at[3]["generator"], kill.saved["generator"])  # the trained generator, not the decoder
+    assert not _equal(probe.at[3]["generator"], probe.at[3]["decoder"])
+    assert int(model.optimizer.iterations) == 3 and int(model.g_optimizer.iterations) == 12
+
+
+def test_load_vae_starts_stage_two_from_a_trained_vae(tmp_path):
+    keras.utils.set_random_seed(0)
+    vae, _ = build_compiled("vae", "smoke", dataset="fashion_mnist")
+    vae.fit(_data(), epochs=1, steps_per_epoch=3, verbose=0)
+    vae.save(tmp_path / "vae.keras")
+    model, _ = build_compiled("lsr_gan", "smoke", dataset="fashion_mnist", vae_epochs=0,
+                              vae_path=str(tmp_path / "vae.keras"))
+    assert _equal(_copy(model.encoder.weights), _copy(vae.encoder.weights))
+    probe = _Probe()
+    model.fit(_data(), epochs=1, steps_per_epoch=2, verbose=0, callbacks=[probe])
+    assert _equal(probe.at[0]["generator"], _copy(vae.decoder.weights))
+    assert model.get_config()["vae_path"] is None  # the saved model does not need the VAE's file
+    with pytest.raises(ValueError, match="does not fit this model's"):
+        zoo.build_model("lsr_gan", config="smoke", latent_dim=8, vae_path=str(tmp_path / "vae.keras"))

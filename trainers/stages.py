@@ -1,0 +1,187 @@
+"""Two-stage training inside one `model.fit`: stage 1 trains a VAE, stage 2 a GAN whose generator starts as the
+trained decoder (LSR-GAN 2.2, LSC-GAN 3). The switch is a schedule, so it is a callback.
+
+* The model builds every network up front (encoder, decoder, generator, discriminator) and compiles three
+  optimizers: ``optimizer`` (stage 1), ``g_optimizer`` and ``d_optimizer`` (stage 2). Nothing is rebuilt at the
+  switch: the generator's weights are set from the decoder's, and the train step is retraced once.
+* A non-trainable ``second_stage`` variable records that the switch happened. It is saved with the weights, so a
+  run killed in stage 2 and resumed by `keras.callbacks.BackupAndRestore` does not copy the decoder over the
+  restored generator again.
+* Logs carry every stage's metrics at every epoch (the inactive stage's as NaN, because `CSVLogger` fixes its
+  columns at the first epoch) and ``stage``. (With the extra key, Keras reports the step's logs rather than
+  re-reading ``model.metrics``, which would turn the NaNs into the untouched trackers' 0.) ``loss`` is the
+  objective of the stage being trained (stage 1: the VAE's; stage 2: L_G), so `TerminateOnNaN` guards both.
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from trainers import losses as losses_lib
+from trainers import strategy as strategy_lib
+from trainers.adversarial import _loss_scaled
+from trainers.steps import apply_gradients, first_input, scaled_loss
+
+
+class StageSwitch(keras.callbacks.Callback):
+    """At the start of each epoch puts the model in the stage of that epoch (`TwoStageMixin.enter_stage`).
+
+    It must run after `BackupAndRestore` has restored a killed run (the model's `fit` appends it last)."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.enter_stage(self.model.stage_for_epoch(epoch))
+
+
+class TwoStageMixin:
+    """For a VAE subclass with ``generator`` (its own network, not the decoder) and ``discriminator``.
+
+    Stage 2 is one discriminator step then one generator step per batch ("tick-tock", LSR-GAN 2.2), with
+
+        L_D = adversarial critic loss (``loss``: LSR-GAN's non-saturating eq. 3, LSC-GAN's least squares eq. 2)
+        L_G = adversarial generator loss + ``latent_term(z, G(z), prior_mean)``
+
+    where the subclass defines the latent term (LSR-GAN: lambda * -log q(z|G(z)); LSC-GAN: KL(Q(z|G(z_S)) ||
+    N(mu_S, I))) and draws z (``gan_latent``).
+
+    Args (of the model): ``vae_epochs`` (epochs of stage 1; 0 when the VAE was trained before, see ``load_vae``),
+    ``generator_init`` (``"decoder"``: copy the decoder's weights into the generator at the switch, the papers'
+    choice; ``"scratch"``: keep the generator's own initialisation), ``loss`` (a `trainers.losses` name).
+    """
+
+    GENERATOR_INITS = ("decoder", "scratch")
+    latent_term_name = "latent_term"
+    stage = 1
+
+    def _init_stages(self, vae_epochs, generator_init, loss):
+        if generator_init not in self.GENERATOR_INITS:
+            raise ValueError(f"Unknown generator_init {generator_init!r}. Known: {', '.join(self.GENERATOR_INITS)}.")
+        if int(vae_epochs) < 0:
+            raise ValueError(f"vae_epochs must be >= 0, got {vae_epochs!r}.")
+        self.vae_epochs, self.generator_init = int(vae_epochs), generator_init
+        self.loss_name, self.loss_pair = loss, losses_lib.get_loss(loss)
+        self.second_stage = keras.Variable(0, dtype="int32", trainable=False, name="second_stage")
+        self.noise_seed_generator = keras.random.SeedGenerator(None if self.seed is None else self.seed + 1)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.latent_tracker = keras.metrics.Mean(name=self.latent_term_name)
+
+    def stage_for_epoch(self, epoch: int) -> int:
+        return 2 if epoch >= self.vae_epochs or int(self.second_stage.numpy()) else 1
+
+    def start_second_stage(self):
+        """The switch: the generator takes the trained decoder's weights (unless ``generator_init="scratch"``)."""
+        if self.generator_init == "decoder":
+            for g, d in zip(self.generator.weights, self.decoder.weights):
+                g.assign(d)
+        self.second_stage.assign(1)
+
+    def enter_stage(self, stage: int):
+        if stage == 2 and not int(self.second_stage.numpy()):
+            self.start_second_stage()
+        if stage != self.stage:
+            self.stage = stage
+            if getattr(self, "train_function", None) is not None:
+                self.make_train_function(force=True)
+
+    def compile(self, optimizer=None, g_optimizer=None, d_optimizer=None, **kwargs):
+        """Stage-1 ``optimizer`` (VAE) and stage-2 ``g_optimizer`` / ``d_optimizer``; each defaults to Adam 2e-4,
+        beta_1 0.5 (LSR-GAN appendix D)."""
+        super().compile(optimizer=optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), **kwargs)
+        g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
+        d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
+        if keras.config.dtype_policy().name == "mixed_float16":
+            g_optimizer, d_optimizer = _loss_scaled(g_optimizer), _loss_scaled(d_optimizer)
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.g_optimizer.build(self.generator_variables())
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    def generator_variables(self):
+        """What the stage-2 generator update trains (the generator; LSC-GAN adds the encoder)."""
+        return self.generator.trainable_variables
+
+    @property
+    def metrics(self):
+        return self.vae_metrics() + self.gan_metrics()
+
+    def vae_metrics(self):
+        return [self.loss_tracker, self.recon_tracker, self.kl_tracker]
+
+    def gan_metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker, self.latent_tracker]
+
+    def load_vae(self, source):
+        """Take the encoder and decoder weights of a trained `vae` / `lsc_vae` (a model, or a ``.keras`` path)."""
+        if not hasattr(source, "encoder"):
+            source = keras.saving.load_model(source)
+        for mine, theirs in ((self.encoder, source.encoder), (self.decoder, source.decoder)):
+            shapes = [tuple(w.shape) for w in mine.weights], [tuple(w.shape) for w in theirs.weights]
+            if shapes[0] != shapes[1]:
+                raise ValueError(f"The {mine.name} of {type(source).__name__} does not fit this model's: build this "
+                                 f"model with the VAE's image_size, channels, latent_dim and widths.")
+            for a, b in zip(mine.weights, theirs.weights):
+                a.assign(b)
+
+    # ------------------------------------------------------------ stage 2
+    def gan_latent(self, data, batch):
+        """``(z, prior_mean)`` for the generator: z ~ N(0, I) (`sample_latent`), this replica's slice of the global
+        draw; the prior mean is None (LSC-GAN overrides both)."""
+        seed = tf.cast(self.noise_seed_generator.next(), tf.int32)
+        return strategy_lib.replica_slice(lambda n: self.sample_latent(n, seed), batch), None
+
+    def latent_term(self, z, fake, prior_mean):
+        """``(what L_G adds, the unweighted term that is logged)``."""
+        raise NotImplementedError(f"{type(self).__name__} must define its generator's latent term.")
+
+    def gan_step(self, data):
+        real = first_input(data)
+        batch = tf.shape(real)[0]
+        z, _ = self.gan_latent(data, batch)
+        fake = self.generator(z, training=True)
+        with tf.GradientTape() as tape:
+            d_loss = self.loss_pair.d(tf.cast(self.discriminator(real, training=True), tf.float32),
+                                      tf.cast(self.discriminator(fake, training=True), tf.float32))
+            scaled = scaled_loss(self.d_optimizer, d_loss)
+        apply_gradients(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
+        z, prior_mean = self.gan_latent(data, batch)
+        variables = self.generator_variables()
+        with tf.GradientTape() as tape:
+            fake = self.generator(z, training=True)
+            g_loss = self.loss_pair.g(tf.cast(self.discriminator(fake, training=True), tf.float32))
+            weighted, term = self.latent_term(z, fake, prior_mean)
+            scaled = scaled_loss(self.g_optimizer, g_loss + weighted)
+        apply_gradients(self.g_optimizer, tape, scaled, variables)
+        return d_loss, g_loss, term, g_loss + weighted
+
+    def train_step(self, data):
+        if self.stage == 1:
+            loss, recon, kl = self.vae_step(data)
+            for tracker, value in zip(self.vae_metrics(), (loss, recon, kl)):
+                tracker.update_state(value)
+            logs = self.stage_logs(self.vae_metrics(), self.gan_metrics())
+        else:
+            active = self.gan_metrics() + [self.loss_tracker]
+            for tracker, value in zip(active, self.gan_step(data)):
+                tracker.update_state(value)
+            logs = self.stage_logs(active, [self.recon_tracker, self.kl_tracker])
+        return strategy_lib.distributed_logs(logs)
+
+    def test_step(self, data):
+        """The VAE's loss on held-out data (both stages: the encoder and decoder are what stage 1 made)."""
+        values = self._loss_terms(data, training=False)
+        for tracker, value in zip(self.vae_metrics(), values):
+            tracker.update_state(value)
+        return strategy_lib.distributed_logs(self.stage_logs(self.vae_metrics(), self.gan_metrics()))
+
+    def fit(self, *args, callbacks=None, **kwargs):
+        callbacks = list(callbacks or [])
+        if not any(isinstance(cb, StageSwitch) for cb in callbacks):
+            callbacks.append(StageSwitch())
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    # ------------------------------------------------------------ logs
+    def stage_logs(self, active, inactive):
+        """``{name: value}`` of the active trackers, NaN for the other stage's, and the stage."""
+        logs = {m.name: m.result() for m in active}
+        logs.update({m.name: tf.constant(float("nan")) for m in inactive})
+        logs["stage"] = tf.constant(float(self.stage))
+        return logs

@@ -1,0 +1,73 @@
+"""`lsr_gan`: LSR-GAN (Wang et al., "Imagining the latent space of a VAE", 2.2 and appendix D)."""
+from __future__ import annotations
+
+import tensorflow as tf
+
+from trainers.stages import TwoStageMixin
+from zoo.lsr_gan.configs import CONFIGS
+from zoo.lsr_gan.networks import build_discriminator
+from zoo.registry import register_model
+from zoo.vae import losses
+from zoo.vae.model import VAE
+from zoo.vae.networks import build_decoder
+
+
+@register_model("lsr_gan", family="vae_gan", configs=CONFIGS)
+class LSRGAN(TwoStageMixin, VAE):
+    """Stage 1: the VAE (`zoo.vae.VAE`). Stage 2: the encoder is frozen and a GAN is trained with
+
+        L_D = -E_x[log D(x)] - E_z[log(1 - D(G(z)))]                         (eq. 3)
+        L_G = -E_z[log D(G(z))] + lambda * E_z[-log q(z | G(z))]              (eq. 4, non-saturating form)
+
+    z ~ N(0, I); q(z|x) = N(mu(x), diag(exp(logvar(x)))) is the frozen encoder run in inference mode (BatchNorm
+    uses its moving statistics, and nothing of the encoder is updated). ``-log q`` is the per-dimension Gaussian
+    negative log-likelihood, averaged over the latent dimensions (``lsr_reduction="mean"``, as the reference code;
+    ``"sum"`` is the exact log-density, i.e. lambda times latent_dim). The generator is a network of the decoder's
+    architecture (table 3) whose weights are the trained decoder's at the switch (``generator_init="decoder"``;
+    ``"scratch"`` keeps a fresh initialisation). The VAE decoder itself stays as stage 1 left it, so the two can be
+    compared: ``decoder(mu(x))`` is the VAE's reconstruction and ``generator(mu(x))`` (``model(x)``) LSR-GAN's
+    "seeded" image.
+
+    Both stages run in one ``fit`` (``vae_epochs`` epochs of stage 1, then stage 2); ``vae_epochs=0`` with
+    ``vae_path`` (or :meth:`load_vae`) starts from a VAE trained before.
+
+    Args:
+        lsr_weight: lambda of eq. 4 (the paper: 1; appendix C sweeps 0.01 to 20).
+        lsr_reduction: ``"mean"`` (default) or ``"sum"`` over latent dimensions.
+        loss: the adversarial loss (`trainers.losses`), ``non_saturating`` as eq. 3/4.
+        d_widths, d_out_channels: the table-3 discriminator (32, 64, 128; 3 output channels).
+        vae_epochs, generator_init: see `trainers.stages.TwoStageMixin`.
+        vae_path: a trained `vae`'s ``model.keras`` to start from.
+        **kwargs: the VAE's (`zoo.vae.VAE`): image_size, channels, latent_dim, beta, reconstruction, widths, seed.
+    """
+
+    latent_term_name = "lsr"
+
+    def __init__(self, lsr_weight=1.0, lsr_reduction="mean", loss="non_saturating", d_widths=(32, 64, 128),
+                 d_out_channels=3, vae_epochs=10, generator_init="decoder", vae_path=None, **kwargs):
+        if lsr_reduction not in losses.REDUCTIONS:
+            raise ValueError(f"Unknown lsr_reduction {lsr_reduction!r}. Known: {', '.join(losses.REDUCTIONS)}.")
+        super().__init__(**kwargs)
+        self.lsr_weight, self.lsr_reduction = float(lsr_weight), lsr_reduction
+        self.d_widths, self.d_out_channels, self.vae_path = tuple(d_widths), int(d_out_channels), vae_path
+        self.generator = build_decoder(self.image_size, self.channels, self.latent_dim, self.decoder_widths,
+                                       self.base, name="generator")
+        self.discriminator = build_discriminator(self.image_size, self.channels, self.d_widths, self.d_out_channels)
+        self._init_stages(vae_epochs, generator_init, loss)
+        if vae_path is not None:
+            self.load_vae(vae_path)
+
+    def get_config(self):
+        return {**super().get_config(), "lsr_weight": self.lsr_weight, "lsr_reduction": self.lsr_reduction,
+                "loss": self.loss_name, "d_widths": self.d_widths, "d_out_channels": self.d_out_channels,
+                "vae_epochs": self.vae_epochs, "generator_init": self.generator_init,
+                "vae_path": None}  # the saved weights hold the VAE: reloading must not need its file
+
+    def lsr_term(self, z, fake):
+        """``E_z[-log q(z | G(z))]`` under the frozen encoder (inference mode)."""
+        mu, logvar = self.encoder(fake, training=False)
+        return tf.reduce_mean(losses.gaussian_nll(z, mu, logvar, self.lsr_reduction))
+
+    def latent_term(self, z, fake, prior_mean):
+        lsr = self.lsr_term(z, fake)
+        return self.lsr_weight * lsr, lsr
