@@ -53,3 +53,15 @@ def test_train_sample_evaluate_export(tmp_path):
     card = json.loads((run / "export" / "2" / "assets.extra" / "model_card.json").read_text())
     assert card["dataset"] == "fashion_mnist" and card["training"]["g_optimizer_iterations"] == 8
     assert [m["metric"] for m in card["metrics"]] == ["fd_classifier", "sharpness"]
+
+
+def test_lsc_gan_trains_exports_and_samples_by_attribute(tmp_path):
+    run = tmp_path / "run"
+    zoo_cli("train", "lsc_gan", "--dataset", "fashion_mnist", "--config", "smoke", "--out", str(run), "--verbose", "2")
+    assert (run / "export" / "1" / "saved_model.pb").exists()
+    history = (run / "history.csv").read_text().splitlines()
+    assert "kl_generated" in history[0] and len(history) == 3  # header + one epoch per stage
+    zoo_cli("sample", "--run", str(run), "--n", "8", "--attributes", "Bag=2,0=-1", "--out", str(tmp_path / "a.png"))
+    assert (tmp_path / "a.png").stat().st_size > 100
+    proc = zoo_cli("sample", "--run", str(run), "--attributes", "Shoe", check=False)
+    assert proc.returncode == 2 and "Valid attributes (index: name): 0: T-shirt/top" in proc.stderr

@@ -2,7 +2,7 @@
 
     zoo list
     zoo train NAME --dataset D [--config smoke|quick|default|...] [--epochs N] [--strategy S] [--out DIR]
-    zoo sample --run DIR [--n 64] [--seed 0] [--out grid.png]
+    zoo sample --run DIR [--n 64] [--seed 0] [--attributes Bag,Trouser=2,0=-1] [--out grid.png]
     zoo evaluate --run DIR [--metrics fd_classifier,kid_classifier] [--n 5000] [--jsonl FILE]
     zoo export --run DIR [--base DIR] [--version N]
 
@@ -48,6 +48,8 @@ def _parser():
     s.add_argument("--run", required=True, help="run directory holding model.keras")
     s.add_argument("--n", type=_positive, default=64)
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--attributes", help="LSC models: the attribute set, NAME or INDEX[=STRENGTH],... "
+                   "(strength 1 by default; 2 stronger, -1 the inverse feature)")
     s.add_argument("--out", help="PNG path (default: RUN/samples.png)")
 
     e = sub.add_parser("evaluate", help="metrics of a trained run, with their protocol")
@@ -136,11 +138,32 @@ def cmd_train(args):
 
 
 def cmd_sample(args):
+    import numpy as np
+
     from zoo.visualize import save_grid
 
     model, _ = _load_run(args.run)
-    path = save_grid(model.generate(args.n, seed=args.seed).numpy(), args.out or Path(args.run) / "samples.png")
-    print(path)
+    if args.attributes is None:
+        images = model.generate(args.n, seed=args.seed)
+    elif not hasattr(model, "generate_attributes"):
+        raise ValueError(f"--attributes needs a model with an attribute space (lsc_vae, lsc_gan); "
+                         f"{getattr(model, 'zoo_name', type(model).__name__)} has none.")
+    else:
+        images = model.generate_attributes(parse_attributes(args.attributes), args.n, seed=args.seed)
+    print(save_grid(np.asarray(images), args.out or Path(args.run) / "samples.png"))
+
+
+def parse_attributes(text: str) -> dict:
+    """``"Bag,Trouser=2,0=-1"`` -> ``{"Bag": 1.0, "Trouser": 2.0, 0: -1.0}`` (the model checks the names)."""
+    out = {}
+    for item in filter(None, (t.strip() for t in text.split(","))):
+        name, _, strength = item.partition("=")
+        try:
+            value = float(strength) if strength else 1.0
+        except ValueError:
+            raise ValueError(f"--attributes item {item!r}: the strength after '=' must be a number.") from None
+        out[int(name) if name.lstrip("-").isdigit() else name] = value
+    return out
 
 
 def cmd_walk(args):

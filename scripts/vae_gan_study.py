@@ -1,0 +1,237 @@
+"""Fashion-MNIST 32x32 study of the VAE-GAN hybrids (issue 4; docs/results/vae_gan.md).
+
+    python scripts/vae_gan_study.py train  [--out runs/vae_gan]    # trains what is missing (resumes a killed run)
+    python scripts/vae_gan_study.py report [--out runs/vae_gan]    # measures, writes the tables and figures
+
+Runs (config ``fashion32`` of each model, seed 0):
+
+* ``lsr_b{beta}``: `lsr_gan`, 8 epochs of VAE (beta) then 8 of LSR-GAN with lambda = 1, beta in BETAS;
+* ``lsr_b1_l{lambda}``: LSR-GAN stage 2 only, from the beta = 1 run's VAE, lambda in LAMBDAS;
+* ``lsc``: `lsc_gan`, LSC-VAE then LSC-GAN (20 latent dimensions per class).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+BETAS = (0.1, 1.0, 5.0)
+LAMBDAS = (0.1, 10.0)
+STRENGTHS = (-1.0, 0.0, 1.0, 2.0)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tag(x: float) -> str:
+    return f"{x:g}"
+
+
+def runs() -> list[tuple[str, str, dict]]:
+    """``(run name, model, constructor overrides)`` in training order."""
+    out = [(f"lsr_b{_tag(b)}", "lsr_gan", {"beta": b}) for b in BETAS]
+    out += [(f"lsr_b1_l{_tag(lam)}", "lsr_gan", {"lsr_weight": lam, "vae_epochs": 0, "vae_from": "lsr_b1"})
+            for lam in LAMBDAS]
+    out.append(("lsc", "lsc_gan", {}))
+    return out
+
+
+def train_all(out: Path, only=None):
+    from trainers.fit import train
+
+    for name, model, overrides in runs():
+        run = out / name
+        if (only and name not in only) or (run / "model.keras").exists():
+            continue
+        overrides = dict(overrides)
+        epochs = None
+        if "vae_from" in overrides:
+            overrides["vae_path"] = str(out / overrides.pop("vae_from") / "model.keras")
+            epochs = 8  # stage 2 only
+        print(f"== {name}: {model} {overrides}", flush=True)
+        train(model, "fashion_mnist", config="fashion32", out=run, seed=0, verbose=2, epochs=epochs, **overrides)
+
+
+# ------------------------------------------------------------------ measurements
+def _batched(fn, x, size=500):
+    return np.concatenate([np.asarray(fn(x[i:i + size])) for i in range(0, len(x), size)])
+
+
+def _unit(x):
+    return (np.asarray(x, np.float32) + 1.0) / 2.0
+
+
+def _mean_sem(v):
+    v = np.asarray(v, np.float64)
+    return [float(v.mean()), float(v.std(ddof=1) / np.sqrt(len(v)))]
+
+
+def seeded_table(model, x, y, net, k=10, seed=0):
+    """Appendix C's measurements of the VAE decoder and the LSR-GAN generator on test images x (labels y).
+
+    mse: per image, sum over pixels of the squared error between x and network(mu(x)), pixels in [0, 1].
+    variance: per image, k latents z ~ q(z|x) are rendered; the per-pixel variance over the k images is summed
+    over pixels ([0, 1] scale). absolute accuracy: classifier(network(mu(x))) == label; relative: ==
+    classifier(x). Values are mean and standard error over the images."""
+    mu, logvar = (_batched(lambda b: model.encoder(b, training=False)[i], x) for i in (0, 1))
+    rng = np.random.default_rng(seed)
+    eps = rng.standard_normal((k,) + mu.shape).astype(np.float32)
+    raw_pred = net.predict_labels(x)
+    out = {}
+    for which in ("decoder", "generator"):
+        net_g = getattr(model, which)
+        render = lambda z: _batched(lambda b: net_g(b, training=False), z)  # noqa: E731
+        rec = render(mu)
+        samples = np.stack([render(mu + np.exp(0.5 * logvar) * e) for e in eps])
+        pred = net.predict_labels(rec)
+        out[which] = {"mse": _mean_sem(((_unit(rec) - _unit(x)) ** 2).sum((1, 2, 3))),
+                      "variance": _mean_sem(_unit(samples).var(0).sum((1, 2, 3))),
+                      "absolute_accuracy": float(np.mean(pred == y)),
+                      "relative_accuracy": float(np.mean(pred == raw_pred))}
+    return out
+
+
+def lsr_vs_vae(model, real, seeds, n=2000, seed=0):
+    """FD (project classifier) and sharpness of the VAE decoder vs the LSR-GAN generator, random and seeded."""
+    from zoo import metrics
+
+    z = model.sample_latent(n, tf.constant([seed, 0])).numpy()
+    mu = _batched(lambda b: model.encoder(b, training=False)[0], seeds)
+    out = {}
+    for which in ("decoder", "generator"):
+        net_g = getattr(model, which)
+        for kind, latents in (("random", z), ("seeded", mu)):
+            images = _batched(lambda b: net_g(b, training=False), latents)
+            fd = metrics.compute("fd_classifier", real=real, fake=images, dataset="fashion_mnist", split="test",
+                                 seed=seed)
+            sharp = metrics.compute("sharpness", images=images)
+            out[f"{which}_{kind}"] = {"fd_classifier": fd.value, "sharpness": [sharp.value, sharp.details["std"]]}
+    out["real_sharpness"] = metrics.compute("sharpness", images=real).value
+    out["protocol"] = fd.protocol
+    return out
+
+
+def lsc_measure(model, net, per_class=200, edit_per_class=20):
+    """Conditional accuracy per class (generator and LSC-VAE decoder), and the class-change rate of latent
+    arithmetic: z_i - n_i + n_j (swap) and z_i + n_j (eq. 8 as written), classified as j."""
+    k = model.attributes.size
+    out = {}
+    for which in ("generator", "decoder"):
+        g = getattr(model, which)
+        images = np.concatenate([g(model.attribute_latent([c], per_class, seed=c), training=False) for c in range(k)])
+        requested = np.repeat(np.arange(k), per_class)
+        pred = net.predict_labels(images)
+        out[f"{which}_accuracy"] = float(np.mean(pred == requested))
+        out[f"{which}_per_class"] = {model.attributes.names[c]: float(np.mean(pred[requested == c] == c))
+                                     for c in range(k)}
+    for mode in ("swap", "add"):
+        hits, n = 0, 0
+        for i in range(k):
+            z = model.attribute_latent([i], edit_per_class, seed=100 + i)
+            for j in range(k):
+                if j == i:
+                    continue
+                edited = model.edit(z, add=[j], remove=[i] if mode == "swap" else ())
+                hits += int(np.sum(net.predict_labels(model.generator(edited, training=False)) == j))
+                n += edit_per_class
+        out[f"edit_{mode}_rate"] = hits / n
+        out["edit_images"] = n
+    strengths = STRENGTHS
+    probs = {s: [] for s in strengths}
+    for i in range(k):
+        z = model.attribute_latent([i], edit_per_class, seed=200 + i)
+        for s in strengths:
+            logits = net.logits(model.generator(model.edit(z, add={i: s - 1.0}), training=False))
+            probs[s].append(float(tf.nn.softmax(logits)[:, i].numpy().mean()))
+    out["strength_own_class_probability"] = {f"{s:g}": float(np.mean(v)) for s, v in probs.items()}
+    out["compression_rate"] = model.compression_rate()
+    return out
+
+
+# ------------------------------------------------------------------ figures
+def figures(out: Path, fig: Path, xt):
+    from zoo.visualize import save_grid
+
+    fig.mkdir(parents=True, exist_ok=True)
+    lsr = _load(out / "lsr_b1")
+    z = lsr.sample_latent(16, tf.constant([7, 0]))
+    save_grid(np.concatenate([lsr.decoder(z), lsr.generator(z)]), fig / "lsr_random.png", cols=16)
+    mu = lsr.encoder(xt[:16], training=False)[0]
+    save_grid(np.concatenate([xt[:16], lsr.decoder(mu), lsr.generator(mu)]), fig / "lsr_seeded.png", cols=16)
+    rows = [xt[:12]] + [_load(out / name).generator(_load(out / name).encoder(xt[:12])[0]) for name, *_ in runs()
+                        if name.startswith("lsr_")]
+    save_grid(np.concatenate(rows), fig / "lsr_sweep_seeded.png", cols=12)
+    if (out / "lsc" / "model.keras").exists():
+        lsc = _load(out / "lsc")
+        k = lsc.attributes.size
+        save_grid(np.concatenate([lsc.generate_attributes([c], 10, seed=c) for c in range(k)]), fig / "lsc_classes.png",
+                  cols=10)
+        z = np.concatenate([lsc.attribute_latent([i], 1, seed=300 + i) for i in range(k)])
+        # row i: z_i, then z_i - n_i + n_j for j = 0..k-1 (eq. 8 with class i's block removed)
+        swap = [lsc.generator(np.concatenate([z[i:i + 1]] + [lsc.edit(z[i:i + 1], add=[j], remove=[i])
+                                                             for j in range(k)])) for i in range(k)]
+        save_grid(np.concatenate(swap), fig / "lsc_edit.png", cols=k + 1)
+        # row i: class i's block at strength -1 (inverse), 0, 1 (as trained), 2 (stronger)
+        strength = [lsc.generator(np.concatenate([lsc.edit(z[i:i + 1], add={i: s - 1.0}) for s in STRENGTHS]))
+                    for i in range(k)]
+        save_grid(np.concatenate(strength), fig / "lsc_strength.png", cols=len(STRENGTHS))
+
+
+def _load(run: Path):
+    import keras
+
+    return keras.saving.load_model(run / "model.keras", compile=False)
+
+
+def report(out: Path, docs: Path):
+    import zoo
+    from zoo import metrics
+    from zoo.metrics.record import machine
+
+    net = metrics.ClassifierFeatures("fashion_mnist")
+    xt, yt = zoo.load_arrays("fashion_mnist", "test", image_size=32)
+    result = {"machine": machine(), "classifier": net.name, "classifier_sha256": net.sha256,
+              "classifier_test_accuracy": net.test_accuracy()[0],
+              "protocol": "Fashion-MNIST test split resized to 32x32. FD: project classifier features (NOT "
+                          "Inception FID), 2,000 generated vs test images 2000-3999; seeded = network(mu(x)) for "
+                          "test images 0-1999; random = network(z), z ~ N(0, I), 2,000 latents, seed 0. Sweep "
+                          "tables: test images 0-999, k = 10 samples of q(z|x) per image, seed 0.",
+              "runs": {}}
+    for name, model_name, overrides in runs():
+        run = out / name
+        if not (run / "model.keras").exists():
+            continue
+        model = _load(run)
+        entry = {"model": model_name, "overrides": overrides, "run": json.loads((run / "run.json").read_text())}
+        if model_name == "lsr_gan":
+            entry["sweep"] = seeded_table(model, xt[:1000], yt[:1000], net)
+            if name == "lsr_b1":
+                entry["lsr_vs_vae"] = lsr_vs_vae(model, xt[2000:4000], xt[:2000])
+        else:
+            entry["lsc"] = lsc_measure(model, net)
+            fd = metrics.compute("fd_classifier", real=xt[2000:4000], fake=model.generate(2000, seed=0).numpy(),
+                                 dataset="fashion_mnist", split="test", seed=0)
+            entry["fd_classifier_random"] = fd.value
+        result["runs"][name] = entry
+        print(name, json.dumps({k: v for k, v in entry.items() if k != "run"}, default=str)[:1500], flush=True)
+    (docs / "vae_gan.json").write_text(json.dumps(result, indent=1, default=str))
+    figures(out, docs / "vae_gan", xt)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("command", choices=["train", "report"])
+    p.add_argument("--out", default=str(ROOT / "runs" / "vae_gan"))
+    p.add_argument("--only", help="comma-separated run names")
+    p.add_argument("--docs", default=str(ROOT / "docs" / "results"))
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    if args.command == "train":
+        train_all(out, args.only.split(",") if args.only else None)
+    else:
+        report(out, Path(args.docs))
+
+
+if __name__ == "__main__":
+    main()
