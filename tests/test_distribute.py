@@ -36,6 +36,16 @@ def test_growing_model_grows_inside_fit_under_mirrored_strategy(tmp_path, script
     assert all(np.isfinite(w).all() for w in weights) and np.isfinite(f["log_d_loss"]).all()
 
 
+def test_two_stage_model_switches_inside_fit_under_mirrored_strategy(tmp_path, scripts):
+    """LSR-GAN's switch (decoder -> generator copy) runs in a callback on mirrored variables. (Not bit-equal to one
+    device: BatchNorm takes its statistics over each replica's batch.)"""
+    run_python([scripts / "train_weights.py", "mirrored", tmp_path / "two.npz"], env={"ZOO_TEST_MODEL": "lsr_gan"})
+    weights, f = _weights(tmp_path / "two.npz")
+    assert int(f["replicas"]) == 2 and int(f["stage"]) == 2 and int(f["iterations"]) == 4
+    assert np.isnan(f["log_d_loss"][0]) and np.isfinite(f["log_d_loss"][1]) and np.isfinite(f["log_lsr"][1])
+    assert all(np.isfinite(w).all() for w in weights)
+
+
 def _free_ports(n):
     socks = [socket.socket() for _ in range(n)]
     for s in socks:

@@ -1,4 +1,4 @@
-"""Train dcgan (or $ZOO_TEST_MODEL=clggan: growth inside fit) a few steps on digits under a strategy and save all
+"""Train dcgan (or $ZOO_TEST_MODEL=clggan: growth inside fit; =lsr_gan: two stages inside fit) a few steps on digits under a strategy and save all
 weights and the final stage: used by test_distribute.
 
     python tests/scripts/train_weights.py default|mirrored OUT.npz
@@ -31,6 +31,9 @@ keras.utils.set_random_seed(0)  # initial weights, as trainers.fit.train does
 if os.environ.get("ZOO_TEST_MODEL") == "clggan":  # 8x8 digits, grows 4 -> 8 latent dims at epoch 1
     model, _ = build_compiled("clggan", "smoke", dataset="digits", strategy=strategy, seed=3)
     ds = zoo.load_dataset("digits", batch_size=32, image_size=8, shuffle=False).take(4)
+elif os.environ.get("ZOO_TEST_MODEL") == "lsr_gan":  # Fashion-MNIST 32x32, VAE for 1 epoch, then LSR-GAN
+    model, _ = build_compiled("lsr_gan", "smoke", dataset="fashion_mnist", strategy=strategy, seed=3)
+    ds = zoo.load_dataset("fashion_mnist", batch_size=16, image_size=32, shuffle=False).take(4)
 else:
     model, _ = build_compiled("dcgan", "smoke", dataset="digits", strategy=strategy, seed=3, loss="wasserstein",
                               d_norm="layer")
