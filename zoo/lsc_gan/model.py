@@ -8,11 +8,10 @@ from trainers import strategy as strategy_lib
 from trainers.stages import TwoStageMixin
 from zoo.lsc_gan.attributes import AttributeSpace, compression_rate
 from zoo.lsc_gan.configs import GAN_CONFIGS, VAE_CONFIGS
-from zoo.lsr_gan.networks import build_discriminator
+from zoo.lsr_gan.model import attach_gan, gan_config
 from zoo.registry import register_model
 from zoo.vae import losses
 from zoo.vae.model import VAE
-from zoo.vae.networks import build_decoder
 
 
 @register_model("lsc_vae", family="vae_gan", configs=VAE_CONFIGS)
@@ -107,18 +106,11 @@ class LSCGAN(TwoStageMixin, LSCVAE):
     def __init__(self, kl_weight=1.0, loss="least_squares", d_widths=(32, 64, 128), d_out_channels=1,
                  vae_epochs=10, generator_init="decoder", vae_path=None, **kwargs):
         super().__init__(**kwargs)
-        self.kl_weight, self.d_widths, self.d_out_channels = float(kl_weight), tuple(d_widths), int(d_out_channels)
-        self.generator = build_decoder(self.image_size, self.channels, self.latent_dim, self.decoder_widths,
-                                       self.base, name="generator")
-        self.discriminator = build_discriminator(self.image_size, self.channels, self.d_widths, self.d_out_channels)
-        self._init_stages(vae_epochs, generator_init, loss)
-        if vae_path is not None:
-            self.load_vae(vae_path)
+        self.kl_weight = float(kl_weight)
+        attach_gan(self, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path)
 
     def get_config(self):
-        return {**super().get_config(), "kl_weight": self.kl_weight, "loss": self.loss_name,
-                "d_widths": self.d_widths, "d_out_channels": self.d_out_channels, "vae_epochs": self.vae_epochs,
-                "generator_init": self.generator_init, "vae_path": None}
+        return {**super().get_config(), **gan_config(self), "kl_weight": self.kl_weight}
 
     def generator_variables(self):
         return self.generator.trainable_variables + self.encoder.trainable_variables

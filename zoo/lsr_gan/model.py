@@ -12,6 +12,25 @@ from zoo.vae.model import VAE
 from zoo.vae.networks import build_decoder
 
 
+def attach_gan(model, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path):
+    """Stage 2's networks on a VAE: a generator of the decoder's architecture, the table-3 discriminator, the stage
+    schedule (`trainers.stages.TwoStageMixin`), and optionally a trained VAE's weights."""
+    model.d_widths, model.d_out_channels = tuple(d_widths), int(d_out_channels)
+    model.generator = build_decoder(model.image_size, model.channels, model.latent_dim, model.decoder_widths,
+                                    model.base, name="generator")
+    model.discriminator = build_discriminator(model.image_size, model.channels, model.d_widths, model.d_out_channels)
+    model._init_stages(vae_epochs, generator_init, loss)
+    if vae_path is not None:
+        model.load_vae(vae_path)
+
+
+def gan_config(model) -> dict:
+    """The constructor kwargs `attach_gan` took (``vae_path`` None: the saved weights hold the VAE, so reloading a
+    model must not need the VAE's file)."""
+    return {"loss": model.loss_name, "d_widths": model.d_widths, "d_out_channels": model.d_out_channels,
+            "vae_epochs": model.vae_epochs, "generator_init": model.generator_init, "vae_path": None}
+
+
 @register_model("lsr_gan", family="vae_gan", configs=CONFIGS)
 class LSRGAN(TwoStageMixin, VAE):
     """Stage 1: the VAE (`zoo.vae.VAE`). Stage 2: the encoder is frozen and a GAN is trained with
@@ -49,19 +68,11 @@ class LSRGAN(TwoStageMixin, VAE):
             raise ValueError(f"Unknown lsr_reduction {lsr_reduction!r}. Known: {', '.join(losses.REDUCTIONS)}.")
         super().__init__(**kwargs)
         self.lsr_weight, self.lsr_reduction = float(lsr_weight), lsr_reduction
-        self.d_widths, self.d_out_channels, self.vae_path = tuple(d_widths), int(d_out_channels), vae_path
-        self.generator = build_decoder(self.image_size, self.channels, self.latent_dim, self.decoder_widths,
-                                       self.base, name="generator")
-        self.discriminator = build_discriminator(self.image_size, self.channels, self.d_widths, self.d_out_channels)
-        self._init_stages(vae_epochs, generator_init, loss)
-        if vae_path is not None:
-            self.load_vae(vae_path)
+        attach_gan(self, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path)
 
     def get_config(self):
-        return {**super().get_config(), "lsr_weight": self.lsr_weight, "lsr_reduction": self.lsr_reduction,
-                "loss": self.loss_name, "d_widths": self.d_widths, "d_out_channels": self.d_out_channels,
-                "vae_epochs": self.vae_epochs, "generator_init": self.generator_init,
-                "vae_path": None}  # the saved weights hold the VAE: reloading must not need its file
+        return {**super().get_config(), **gan_config(self), "lsr_weight": self.lsr_weight,
+                "lsr_reduction": self.lsr_reduction}
 
     def lsr_term(self, z, fake):
         """``E_z[-log q(z | G(z))]`` under the frozen encoder (inference mode)."""
