@@ -7,12 +7,14 @@ Runs (config ``fashion32`` of each model, seed 0):
 
 * ``lsr_b{beta}``: `lsr_gan`, 8 epochs of VAE (beta) then 8 of LSR-GAN with lambda = 1, beta in BETAS;
 * ``lsr_b1_l{lambda}``: LSR-GAN stage 2 only, from the beta = 1 run's VAE, lambda in LAMBDAS;
-* ``lsc``: `lsc_gan`, LSC-VAE then LSC-GAN (20 latent dimensions per class).
+* ``lsc``: `lsc_gan`, LSC-VAE then LSC-GAN (20 latent dimensions per class);
+* ``lsr_b1_long``: ``lsr_b1`` continued to 40 epochs (32 of LSR-GAN), for the random-sample comparison.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ import tensorflow as tf
 BETAS = (0.1, 1.0, 5.0)
 LAMBDAS = (0.1, 10.0)
 STRENGTHS = (-1.0, 0.0, 1.0, 2.0)
+LONG_EPOCHS = 40  # lsr_b1_long: lsr_b1 resumed (BackupAndRestore) for 24 more stage-2 epochs
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -34,6 +37,7 @@ def runs() -> list[tuple[str, str, dict]]:
     out += [(f"lsr_b1_l{_tag(lam)}", "lsr_gan", {"lsr_weight": lam, "vae_epochs": 0, "vae_from": "lsr_b1"})
             for lam in LAMBDAS]
     out.append(("lsc", "lsc_gan", {}))
+    out.append(("lsr_b1_long", "lsr_gan", {"beta": 1.0, "continue_from": "lsr_b1", "epochs": LONG_EPOCHS}))
     return out
 
 
@@ -45,7 +49,10 @@ def train_all(out: Path, only=None):
         if (only and name not in only) or (run / "model.keras").exists():
             continue
         overrides = dict(overrides)
-        epochs = None
+        epochs = overrides.pop("epochs", None)
+        if "continue_from" in overrides:  # a copy of a finished run, resumed by BackupAndRestore for more epochs
+            shutil.copytree(out / overrides.pop("continue_from"), run, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("model.keras", "export"))
         if "vae_from" in overrides:
             overrides["vae_path"] = str(out / overrides.pop("vae_from") / "model.keras")
             epochs = 8  # stage 2 only
@@ -154,13 +161,13 @@ def figures(out: Path, fig: Path, xt):
     from zoo.visualize import save_grid
 
     fig.mkdir(parents=True, exist_ok=True)
-    lsr = _load(out / "lsr_b1")
+    lsr = _load(out / ("lsr_b1_long" if (out / "lsr_b1_long" / "model.keras").exists() else "lsr_b1"))
     z = lsr.sample_latent(16, tf.constant([7, 0]))
     save_grid(np.concatenate([lsr.decoder(z), lsr.generator(z)]), fig / "lsr_random.png", cols=16)
     mu = lsr.encoder(xt[:16], training=False)[0]
     save_grid(np.concatenate([xt[:16], lsr.decoder(mu), lsr.generator(mu)]), fig / "lsr_seeded.png", cols=16)
     rows = [xt[:12]] + [_load(out / name).generator(_load(out / name).encoder(xt[:12])[0]) for name, *_ in runs()
-                        if name.startswith("lsr_")]
+                        if name.startswith("lsr_") and name != "lsr_b1_long"]
     save_grid(np.concatenate(rows), fig / "lsr_sweep_seeded.png", cols=12)
     if (out / "lsc" / "model.keras").exists():
         lsc = _load(out / "lsc")
@@ -206,7 +213,7 @@ def report(out: Path, docs: Path):
         entry = {"model": model_name, "overrides": overrides, "run": json.loads((run / "run.json").read_text())}
         if model_name == "lsr_gan":
             entry["sweep"] = seeded_table(model, xt[:1000], yt[:1000], net)
-            if name == "lsr_b1":
+            if name in ("lsr_b1", "lsr_b1_long"):
                 entry["lsr_vs_vae"] = lsr_vs_vae(model, xt[2000:4000], xt[:2000])
         else:
             entry["lsc"] = lsc_measure(model, net)
