@@ -2,12 +2,14 @@
 
     python scripts/vae_gan_study.py train  [--out runs/vae_gan]    # trains what is missing (resumes a killed run)
     python scripts/vae_gan_study.py report [--out runs/vae_gan]    # measures, writes the tables and figures
+    (--only a,b: only those runs, for either command)
 
 Runs (config ``fashion32`` of each model, seed 0):
 
 * ``lsr_b{beta}``: `lsr_gan`, 8 epochs of VAE (beta) then 8 of LSR-GAN with lambda = 1, beta in BETAS;
 * ``lsr_b1_l{lambda}``: LSR-GAN stage 2 only, from the beta = 1 run's VAE, lambda in LAMBDAS;
-* ``lsc``: `lsc_gan`, LSC-VAE then LSC-GAN (20 latent dimensions per class);
+* ``lsc``: `lsc_gan`, LSC-VAE then LSC-GAN (20 latent dimensions per class); ``lsc_frozen``: the same with the
+  encoder frozen in stage 2;
 * ``lsr_b1_long``: ``lsr_b1`` continued to 40 epochs (32 of LSR-GAN), for the random-sample comparison.
 """
 from __future__ import annotations
@@ -37,6 +39,7 @@ def runs() -> list[tuple[str, str, dict]]:
     out += [(f"lsr_b1_l{_tag(lam)}", "lsr_gan", {"lsr_weight": lam, "vae_epochs": 0, "vae_from": "lsr_b1"})
             for lam in LAMBDAS]
     out.append(("lsc", "lsc_gan", {}))
+    out.append(("lsc_frozen", "lsc_gan", {"stage2_encoder": "frozen"}))
     out.append(("lsr_b1_long", "lsr_gan", {"beta": 1.0, "continue_from": "lsr_b1", "epochs": LONG_EPOCHS}))
     return out
 
@@ -191,7 +194,7 @@ def _load(run: Path):
     return keras.saving.load_model(run / "model.keras", compile=False)
 
 
-def report(out: Path, docs: Path):
+def report(out: Path, docs: Path, only=None):
     import zoo
     from zoo import metrics
     from zoo.metrics.record import machine
@@ -205,9 +208,12 @@ def report(out: Path, docs: Path):
                           "test images 0-1999; random = network(z), z ~ N(0, I), 2,000 latents, seed 0. Sweep "
                           "tables: test images 0-999, k = 10 samples of q(z|x) per image, seed 0.",
               "runs": {}}
+    path = docs / "vae_gan.json"
+    if only and path.exists():  # measure some runs again, keep the others' entries
+        result["runs"] = json.loads(path.read_text())["runs"]
     for name, model_name, overrides in runs():
         run = out / name
-        if not (run / "model.keras").exists():
+        if not (run / "model.keras").exists() or (only and name not in only):
             continue
         model = _load(run)
         entry = {"model": model_name, "overrides": overrides, "run": json.loads((run / "run.json").read_text())}
@@ -222,7 +228,7 @@ def report(out: Path, docs: Path):
             entry["fd_classifier_random"] = fd.value
         result["runs"][name] = entry
         print(name, json.dumps({k: v for k, v in entry.items() if k != "run"}, default=str)[:1500], flush=True)
-    (docs / "vae_gan.json").write_text(json.dumps(result, indent=1, default=str))
+    path.write_text(json.dumps(result, indent=1, default=str))
     figures(out, docs / "vae_gan", xt)
 
 
@@ -237,7 +243,7 @@ def main(argv=None):
     if args.command == "train":
         train_all(out, args.only.split(",") if args.only else None)
     else:
-        report(out, Path(args.docs))
+        report(out, Path(args.docs), args.only.split(",") if args.only else None)
 
 
 if __name__ == "__main__":

@@ -97,23 +97,32 @@ class LSCGAN(TwoStageMixin, LSCVAE):
 
     Args:
         kl_weight: weight of the KL term of L_G.
+        stage2_encoder: ``"trained"`` (eq. 2: min over Q and G) or ``"frozen"`` (the stage-1 encoder in inference
+            mode, as LSR-GAN's). Trained jointly, Q and G can satisfy the KL term between themselves without the
+            images showing the attributes (docs/results/vae_gan.md measures both).
         loss, d_widths, d_out_channels, vae_epochs, generator_init, vae_path: as `zoo.lsr_gan.LSRGAN`.
         **kwargs: `LSCVAE`'s.
     """
 
     latent_term_name = "kl_generated"
 
-    def __init__(self, kl_weight=1.0, loss="least_squares", d_widths=(32, 64, 128), d_out_channels=1,
+    STAGE2_ENCODERS = ("trained", "frozen")
+
+    def __init__(self, kl_weight=1.0, stage2_encoder="trained", loss="least_squares", d_widths=(32, 64, 128), d_out_channels=1,
                  vae_epochs=10, generator_init="decoder", vae_path=None, **kwargs):
+        if stage2_encoder not in self.STAGE2_ENCODERS:
+            raise ValueError(f"Unknown stage2_encoder {stage2_encoder!r}. Known: {', '.join(self.STAGE2_ENCODERS)}.")
         super().__init__(**kwargs)
-        self.kl_weight = float(kl_weight)
+        self.kl_weight, self.stage2_encoder = float(kl_weight), stage2_encoder
         attach_gan(self, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path)
 
     def get_config(self):
-        return {**super().get_config(), **gan_config(self), "kl_weight": self.kl_weight}
+        return {**super().get_config(), **gan_config(self), "kl_weight": self.kl_weight,
+                "stage2_encoder": self.stage2_encoder}
 
     def generator_variables(self):
-        return self.generator.trainable_variables + self.encoder.trainable_variables
+        encoder = self.encoder.trainable_variables if self.stage2_encoder == "trained" else []
+        return self.generator.trainable_variables + encoder
 
     def gan_latent(self, data, batch):
         """z_S ~ N(mu_S, I) with S the attributes of the real batch's examples."""
@@ -123,6 +132,6 @@ class LSCGAN(TwoStageMixin, LSCVAE):
         return mean + noise, mean
 
     def latent_term(self, z, fake, prior_mean):
-        mu, logvar = self.encoder(fake, training=True)
+        mu, logvar = self.encoder(fake, training=self.stage2_encoder == "trained")
         kl = tf.reduce_mean(losses.kl_standard_normal(mu, logvar, prior_mean))
         return self.kl_weight * kl, kl
