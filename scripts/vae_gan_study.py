@@ -172,20 +172,26 @@ def figures(out: Path, fig: Path, xt):
     rows = [xt[:12]] + [_load(out / name).generator(_load(out / name).encoder(xt[:12])[0]) for name, *_ in runs()
                         if name.startswith("lsr_") and name != "lsr_b1_long"]
     save_grid(np.concatenate(rows), fig / "lsr_sweep_seeded.png", cols=12)
-    if (out / "lsc" / "model.keras").exists():
-        lsc = _load(out / "lsc")
-        k = lsc.attributes.size
-        save_grid(np.concatenate([lsc.generate_attributes([c], 10, seed=c) for c in range(k)]), fig / "lsc_classes.png",
-                  cols=10)
-        z = np.concatenate([lsc.attribute_latent([i], 1, seed=300 + i) for i in range(k)])
-        # row i: z_i, then z_i - n_i + n_j for j = 0..k-1 (eq. 8 with class i's block removed)
-        swap = [lsc.generator(np.concatenate([z[i:i + 1]] + [lsc.edit(z[i:i + 1], add=[j], remove=[i])
-                                                             for j in range(k)])) for i in range(k)]
-        save_grid(np.concatenate(swap), fig / "lsc_edit.png", cols=k + 1)
-        # row i: class i's block at strength -1 (inverse), 0, 1 (as trained), 2 (stronger)
-        strength = [lsc.generator(np.concatenate([lsc.edit(z[i:i + 1], add={i: s - 1.0}) for s in STRENGTHS]))
-                    for i in range(k)]
-        save_grid(np.concatenate(strength), fig / "lsc_strength.png", cols=len(STRENGTHS))
+    for name in ("lsc", "lsc_frozen"):
+        if (out / name / "model.keras").exists():
+            lsc_figures(_load(out / name), fig, name)
+
+
+def lsc_figures(lsc, fig: Path, name: str):
+    from zoo.visualize import save_grid
+
+    k = lsc.attributes.size
+    save_grid(np.concatenate([lsc.generate_attributes([c], 10, seed=c) for c in range(k)]),
+              fig / f"{name}_classes.png", cols=10)
+    z = np.concatenate([lsc.attribute_latent([i], 1, seed=300 + i) for i in range(k)])
+    # row i: z_i, then z_i - n_i + n_j for j = 0..k-1 (eq. 8 with class i's block removed)
+    swap = [lsc.generator(np.concatenate([z[i:i + 1]] + [lsc.edit(z[i:i + 1], add=[j], remove=[i])
+                                                         for j in range(k)])) for i in range(k)]
+    save_grid(np.concatenate(swap), fig / f"{name}_edit.png", cols=k + 1)
+    # row i: class i's block at strength -1 (inverse), 0, 1 (as trained), 2 (stronger)
+    strength = [lsc.generator(np.concatenate([lsc.edit(z[i:i + 1], add={i: s - 1.0}) for s in STRENGTHS]))
+                for i in range(k)]
+    save_grid(np.concatenate(strength), fig / f"{name}_strength.png", cols=len(STRENGTHS))
 
 
 def _load(run: Path):
