@@ -105,11 +105,10 @@ class LSCGAN(TwoStageMixin, LSCVAE):
     """
 
     latent_term_name = "kl_generated"
-
     STAGE2_ENCODERS = ("trained", "frozen")
 
-    def __init__(self, kl_weight=1.0, stage2_encoder="trained", loss="least_squares", d_widths=(32, 64, 128), d_out_channels=1,
-                 vae_epochs=10, generator_init="decoder", vae_path=None, **kwargs):
+    def __init__(self, kl_weight=1.0, stage2_encoder="trained", loss="least_squares", d_widths=(32, 64, 128),
+                 d_out_channels=1, vae_epochs=10, generator_init="decoder", vae_path=None, **kwargs):
         if stage2_encoder not in self.STAGE2_ENCODERS:
             raise ValueError(f"Unknown stage2_encoder {stage2_encoder!r}. Known: {', '.join(self.STAGE2_ENCODERS)}.")
         super().__init__(**kwargs)
