@@ -84,7 +84,8 @@ def seeded_table(model, x, y, net, k=10, seed=0):
     variance: per image, k latents z ~ q(z|x) are rendered; the per-pixel variance over the k images is summed
     over pixels ([0, 1] scale). absolute accuracy: classifier(network(mu(x))) == label; relative: ==
     classifier(x). Values are mean and standard error over the images."""
-    mu, logvar = (_batched(lambda b: model.encoder(b, training=False)[i], x) for i in (0, 1))
+    moments = _batched(lambda b: np.stack([t.numpy() for t in model.encoder(b, training=False)], axis=1), x)
+    mu, logvar = moments[:, 0], moments[:, 1]
     rng = np.random.default_rng(seed)
     eps = rng.standard_normal((k,) + mu.shape).astype(np.float32)
     raw_pred = net.predict_labels(x)
@@ -169,8 +170,8 @@ def figures(out: Path, fig: Path, xt):
     save_grid(np.concatenate([lsr.decoder(z), lsr.generator(z)]), fig / "lsr_random.png", cols=16)
     mu = lsr.encoder(xt[:16], training=False)[0]
     save_grid(np.concatenate([xt[:16], lsr.decoder(mu), lsr.generator(mu)]), fig / "lsr_seeded.png", cols=16)
-    rows = [xt[:12]] + [_load(out / name).generator(_load(out / name).encoder(xt[:12])[0]) for name, *_ in runs()
-                        if name.startswith("lsr_") and name != "lsr_b1_long"]
+    sweep = [_load(out / name) for name, *_ in runs() if name.startswith("lsr_") and name != "lsr_b1_long"]
+    rows = [xt[:12]] + [m.generator(m.encoder(xt[:12], training=False)[0], training=False) for m in sweep]
     save_grid(np.concatenate(rows), fig / "lsr_sweep_seeded.png", cols=12)
     for name in ("lsc", "lsc_frozen"):
         if (out / name / "model.keras").exists():

@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from trainers import losses as losses_lib
 from trainers import strategy as strategy_lib
-from trainers.steps import GaussianPrior, apply_gradients, first_input, scaled_loss
+from trainers.steps import GaussianPrior, apply_gradients, first_input, gan_optimizers, replica_sample, scaled_loss
 
 
 class AdversarialModel(GaussianPrior, keras.Model):
@@ -93,12 +93,7 @@ class AdversarialModel(GaussianPrior, keras.Model):
     def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
         """Compile with one optimizer per network (defaults: Adam 2e-4, beta_1 0.5, as DCGAN)."""
         super().compile(optimizer=None, **kwargs)
-        g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
-        d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
-        if keras.config.dtype_policy().name == "mixed_float16":
-            g_optimizer = _loss_scaled(g_optimizer)
-            d_optimizer = _loss_scaled(d_optimizer)
-        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.g_optimizer, self.d_optimizer = gan_optimizers(g_optimizer, d_optimizer)
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.built = True
@@ -116,12 +111,10 @@ class AdversarialModel(GaussianPrior, keras.Model):
         return first_input(data)
 
     def _replica_latent(self, batch):
-        seed = tf.cast(self.seed_generator.next(), tf.int32)
-        return strategy_lib.replica_slice(lambda n: self.sample_latent(n, seed), batch)
+        return replica_sample(self.seed_generator, self.sample_latent, batch)
 
     def _replica_uniform(self, batch):
-        seed = tf.cast(self.seed_generator.next(), tf.int32)
-        return strategy_lib.replica_slice(lambda n: tf.random.stateless_uniform([n], seed=seed), batch)
+        return replica_sample(self.seed_generator, lambda n, seed: tf.random.stateless_uniform([n], seed=seed), batch)
 
     # ------------------------------------------------------------ train step
     def _d_losses(self, real, fake, eps):
@@ -184,8 +177,3 @@ class AdversarialModel(GaussianPrior, keras.Model):
 
 UPDATES = ("alternating", "simultaneous")
 
-
-def _loss_scaled(optimizer):
-    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        return optimizer
-    return keras.optimizers.LossScaleOptimizer(optimizer)

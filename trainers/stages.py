@@ -19,8 +19,7 @@ import tensorflow as tf
 
 from trainers import losses as losses_lib
 from trainers import strategy as strategy_lib
-from trainers.adversarial import _loss_scaled
-from trainers.steps import apply_gradients, first_input, scaled_loss
+from trainers.steps import apply_gradients, first_input, gan_optimizers, replica_sample, scaled_loss
 
 
 class StageSwitch(keras.callbacks.Callback):
@@ -87,11 +86,7 @@ class TwoStageMixin:
         """Stage-1 ``optimizer`` (VAE) and stage-2 ``g_optimizer`` / ``d_optimizer``; each defaults to Adam 2e-4,
         beta_1 0.5 (LSR-GAN appendix D)."""
         super().compile(optimizer=optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), **kwargs)
-        g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
-        d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
-        if keras.config.dtype_policy().name == "mixed_float16":
-            g_optimizer, d_optimizer = _loss_scaled(g_optimizer), _loss_scaled(d_optimizer)
-        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.g_optimizer, self.d_optimizer = gan_optimizers(g_optimizer, d_optimizer)
         self.g_optimizer.build(self.generator_variables())
         self.d_optimizer.build(self.discriminator.trainable_variables)
 
@@ -122,11 +117,14 @@ class TwoStageMixin:
                 a.assign(b)
 
     # ------------------------------------------------------------ stage 2
+    def replica_normal(self, batch):
+        """This replica's slice of a global N(0, I) draw ``[global batch, latent_dim]``."""
+        return replica_sample(self.noise_seed_generator,
+                              lambda n, seed: tf.random.stateless_normal([n, self.latent_dim], seed), batch)
+
     def gan_latent(self, data, batch):
-        """``(z, prior_mean)`` for the generator: z ~ N(0, I) (`sample_latent`), this replica's slice of the global
-        draw; the prior mean is None (LSC-GAN overrides both)."""
-        seed = tf.cast(self.noise_seed_generator.next(), tf.int32)
-        return strategy_lib.replica_slice(lambda n: self.sample_latent(n, seed), batch), None
+        """``(z, prior_mean)`` for the generator: z ~ N(0, I) and no prior mean (LSC-GAN overrides both)."""
+        return self.replica_normal(batch), None
 
     def latent_term(self, z, fake, prior_mean):
         """``(what L_G adds, the unweighted term that is logged)``."""

@@ -3,6 +3,7 @@ gradient update, and the Gaussian prior of a generator.
 """
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from trainers import strategy as strategy_lib
@@ -26,6 +27,27 @@ def apply_gradients(optimizer, tape, loss, variables):
     """One optimizer update of `variables` from the (scaled) `loss` recorded on `tape`."""
     grads = tape.gradient(loss, variables)
     optimizer.apply_gradients(zip(grads, variables))
+
+
+def replica_sample(seed_generator, sample_fn, batch):
+    """This replica's ``batch`` rows of ``sample_fn(global_batch, seed)``, with one ``[2]`` int seed drawn from
+    `seed_generator` (`trainers.strategy.replica_slice`: the same noise on one device and on n replicas)."""
+    seed = tf.cast(seed_generator.next(), tf.int32)
+    return strategy_lib.replica_slice(lambda n: sample_fn(n, seed), batch)
+
+
+def gan_optimizers(g_optimizer=None, d_optimizer=None):
+    """The generator's and the discriminator's optimizers: Adam 2e-4, beta_1 0.5 (DCGAN) where None is given, each
+    wrapped in a `keras.optimizers.LossScaleOptimizer` under a ``mixed_float16`` policy (``compile`` only wraps
+    ``model.optimizer`` by itself)."""
+    out = []
+    for opt in (g_optimizer, d_optimizer):
+        opt = opt or keras.optimizers.Adam(2e-4, beta_1=0.5)
+        if keras.config.dtype_policy().name == "mixed_float16" and not isinstance(
+                opt, keras.optimizers.LossScaleOptimizer):
+            opt = keras.optimizers.LossScaleOptimizer(opt)
+        out.append(opt)
+    return tuple(out)
 
 
 class GaussianPrior:

@@ -36,6 +36,9 @@ class AttributeSpace:
                 self.source, self.names = "class", tuple(dataset_info(attributes).class_names)
             elif attributes == "celeb_a":
                 self.source, self.names = "celeb_a", images.CELEB_A_LSC_ATTRIBUTES
+                # which of CelebA's 40 columns each attribute reads, and whether it is that column's negation
+                self._columns = [images.CELEB_A_ATTRIBUTES.index("Male" if n == "Female" else n) for n in self.names]
+                self._negated = np.array([n == "Female" for n in self.names], np.float32)
             else:
                 raise ValueError(f"Unknown attribute source {attributes!r}: name a dataset with classes "
                                  f"({', '.join(CLASS_DATASETS)}), 'celeb_a', or pass a tuple of attribute names.")
@@ -93,9 +96,8 @@ class AttributeSpace:
             return tf.one_hot(tf.cast(labels, tf.int32), self.size)
         labels = tf.cast(labels, tf.float32)
         if self.source == "celeb_a":
-            cols = [1.0 - labels[:, images.CELEB_A_ATTRIBUTES.index("Male")] if n == "Female"
-                    else labels[:, images.CELEB_A_ATTRIBUTES.index(n)] for n in self.names]
-            return tf.stack(cols, axis=-1)
+            picked = tf.gather(labels, self._columns, axis=1)
+            return self._negated * (1.0 - picked) + (1.0 - self._negated) * picked
         return labels
 
 

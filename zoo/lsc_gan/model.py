@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from trainers import strategy as strategy_lib
 from trainers.stages import TwoStageMixin
 from zoo.lsc_gan.attributes import AttributeSpace, compression_rate
 from zoo.lsc_gan.configs import GAN_CONFIGS, VAE_CONFIGS
@@ -126,9 +125,7 @@ class LSCGAN(TwoStageMixin, LSCVAE):
     def gan_latent(self, data, batch):
         """z_S ~ N(mu_S, I) with S the attributes of the real batch's examples."""
         mean = self.prior_mean(data)
-        seed = tf.cast(self.noise_seed_generator.next(), tf.int32)
-        noise = strategy_lib.replica_slice(lambda n: tf.random.stateless_normal([n, self.latent_dim], seed), batch)
-        return mean + noise, mean
+        return mean + self.replica_normal(batch), mean
 
     def latent_term(self, z, fake, prior_mean):
         mu, logvar = self.encoder(fake, training=self.stage2_encoder == "trained")
