@@ -5,7 +5,7 @@
     >>> model = zoo.build_model("dcgan", config="smoke")
     >>> ds = zoo.load_dataset("fashion_mnist", batch_size=32, image_size=16)
 """
-from zoo import dcgan, growing, growing_mlp, lsc_gan, lsr_gan, vae  # noqa: F401  (registers the models)
+from zoo import dcgan, growing, growing_mlp, latentgan_ae, lsc_conditioned, lsc_gan, lsr_gan, sngan, vae  # noqa: F401  (registers the models)
 from zoo.data import DatasetNotAvailable, dataset_info, list_datasets, load_arrays, load_dataset
 from zoo.registry import build_model, get_config, get_model_class, list_configs, list_models, model_family
 

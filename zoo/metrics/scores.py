@@ -49,6 +49,8 @@ def kernel_inception_distance(feat_a, feat_b, n_subsets=100, subset_size=1000, s
 
 def _pairwise(a, b, metric="l2", block=2048):
     out = np.empty((len(a), len(b)), np.float32)
+    if metric != "l2":  # the L1 block holds rows x len(b) x dims floats: keep it near 64 MB
+        block = max(1, min(block, 16_000_000 // max(1, len(b) * a.shape[1])))
     for i in range(0, len(a), block):
         x = a[i:i + block]
         if metric == "l2":

@@ -1,0 +1,63 @@
+"""Pure loss functions of LatentGAN-AE.
+
+Equation 3: min_{G,Q} max_D  V(D, G) - lambda * L_I(G, Q), with InfoGAN's variational lower bound
+
+    L_I(G, Q) = E_{c ~ P(c), x ~ G(p, c)} [log Q(c | x)] + H(c)  <=  I(c; G(p, c)).
+
+Per code: a categorical c ~ Cat(K) (uniform, H = log K) has log Q(c|x) = -CE(one_hot(c), Q logits); a
+continuous c ~ U(-1, 1) has Q(c|x) = N(mu_Q(x), 1) (InfoGAN's factored Gaussian with the standard deviation
+fixed to 1), log Q = -(c - mu)^2 / 2 - log(2 pi) / 2. ``lambda_disc`` weighs the categorical terms,
+``lambda_cont`` the continuous ones (paper: 0.1 and 1 for MNIST).
+"""
+from __future__ import annotations
+
+import math
+
+import tensorflow as tf
+
+
+def info_terms(q_out, categorical_onehots, continuous):
+    """``(categorical NLL, continuous NLL)``: batch means of sum_k CE(c_k, Q_k) and sum_j (c_j - mu_j)^2 / 2
+    (constants dropped)."""
+    cat = tf.constant(0.0)
+    for i, onehot in enumerate(categorical_onehots):
+        cat += tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(onehot, q_out[f"categorical_{i}"]))
+    cont = tf.constant(0.0)
+    if continuous.shape[-1]:
+        cont = tf.reduce_mean(tf.reduce_sum(0.5 * tf.square(continuous - q_out["continuous"]), axis=-1))
+    return cat, cont
+
+
+def info_loss(q_out, categorical_onehots, continuous, lambda_disc, lambda_cont):
+    """``-lambda L_I`` up to the constant H(c): lambda_disc * categorical NLL + lambda_cont * continuous NLL."""
+    cat, cont = info_terms(q_out, categorical_onehots, continuous)
+    return lambda_disc * cat + lambda_cont * cont, cat, cont
+
+
+def mutual_information_bound(cat_nll, cont_nll, categorical, continuous):
+    """The lower bound L_I in nats from the NLL terms: sum_k log K_k + n_cont * H(U(-1, 1)) - NLL, where
+    H(U(-1, 1)) = log 2 and the Gaussian NLL gets back its constant n_cont * log(2 pi) / 2."""
+    entropy = sum(math.log(k) for k in categorical) + continuous * math.log(2.0)
+    return entropy - cat_nll - cont_nll - continuous * 0.5 * math.log(2 * math.pi)
+
+
+def noisy_targets(real_shape, seed, smoothing, flip):
+    """Noisy labels for D (the paper's "noisy labels"; the GAN-hacks recipe): real targets ~ U(1 - s, 1), fake
+    targets ~ U(0, s), and each target flipped (t -> 1 - t) with probability ``flip``. Returns (real, fake)."""
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int32), 4)
+    real = 1.0 - smoothing * tf.random.stateless_uniform(real_shape, seeds[0])
+    fake = smoothing * tf.random.stateless_uniform(real_shape, seeds[1])
+    flip_r = tf.random.stateless_uniform(real_shape, seeds[2]) < flip
+    flip_f = tf.random.stateless_uniform(real_shape, seeds[3]) < flip
+    return tf.where(flip_r, 1.0 - real, real), tf.where(flip_f, 1.0 - fake, fake)
+
+
+def d_loss(real_logits, fake_logits, real_targets, fake_targets):
+    """-V(D, G) of eq. 2 with targets: mean BCE(real targets, D(Enc(x))) + mean BCE(fake targets, D(G(lc)))."""
+    bce = tf.nn.sigmoid_cross_entropy_with_logits
+    return tf.reduce_mean(bce(real_targets, real_logits)) + tf.reduce_mean(bce(fake_targets, fake_logits))
+
+
+def g_loss(fake_logits):
+    """Non-saturating generator loss -log D(G(lc)) (Goodfellow 2014's practical form of eq. 2's G term)."""
+    return tf.reduce_mean(tf.nn.softplus(-fake_logits))

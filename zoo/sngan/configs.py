@@ -1,0 +1,23 @@
+"""Configs of `sngan` (Miyato et al. 2018, standard CNN with hinge loss: Adam 2e-4, beta_1 0.5, beta_2 0.999,
+one D step per G step, batch 64).
+
+* ``cifar32``: the paper's widths (w = 64), latent 128, 3 channels.
+* ``mnist32``: w = 16 and latent 64, what the 2-core CPU trains in minutes; the baseline beside
+  ``lsc_conditioned_gan``'s ``mnist32`` (the same widths, so the topology differs only by the conditioning).
+* ``smoke``: tiny, for tests.
+"""
+
+_ADAM = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}
+
+
+def _train(batch_size, epochs, steps_per_epoch):
+    return {"batch_size": batch_size, "epochs": epochs, "steps_per_epoch": steps_per_epoch,
+            "g_optimizer": _ADAM, "d_optimizer": _ADAM}
+
+
+CONFIGS = {
+    "smoke": {"model": {"image_size": 16, "width": 4, "latent_dim": 8}, "train": _train(16, 2, 3)},
+    "mnist32": {"model": {"image_size": 32, "width": 16, "latent_dim": 64}, "train": _train(64, 10, 150)},
+    "cifar32": {"model": {"image_size": 32, "channels": 3, "width": 64, "latent_dim": 128},
+                "train": _train(64, 100, 1000)},
+}
