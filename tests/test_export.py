@@ -54,3 +54,17 @@ def test_versions_are_atomic_and_immutable(trained, tmp_path):
     with pytest.raises(FileExistsError, match="versions are immutable"):
         export_generator(trained, base, version=2)
     assert sorted(p.name for p in base.iterdir()) == ["1", "2", "7", "8"]  # no temporary directory left
+
+
+@pytest.mark.parametrize("name", ["latentgan_ae", "sngan", "lsc_conditioned_gan"])
+def test_latent_distribution_generators_export_and_match_keras(name, tmp_path, scripts):
+    model = zoo.build_model(name, config="smoke")
+    model.compile()
+    model.fit(zoo.load_dataset("digits", batch_size=16, image_size=16).take(3), epochs=1, verbose=0)
+    path = export_generator(model, tmp_path / name)
+    latent = np.asarray(model.sample_latent(4, tf.constant([5, 0])))
+    np.savez(tmp_path / "in.npz", latent=latent, seed=7, count=3)
+    run_python([scripts / "run_export_without_keras.py", path, tmp_path / "in.npz", tmp_path / "out.npz"])
+    out = np.load(tmp_path / "out.npz")
+    np.testing.assert_allclose(out["default_images"], model.generator(latent, training=False).numpy(), atol=1e-5)
+    np.testing.assert_allclose(out["seed_images"], model.generate(3, seed=7).numpy(), atol=1e-5)
