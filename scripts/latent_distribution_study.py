@@ -17,12 +17,12 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1, 2)
-ABLATION_EPOCHS = 4  # table 3's prototypes: 600 steps each (CPU budget), the full model 1,500
+ABLATION_EPOCHS = 3  # table 3's prototypes: 300 steps each (CPU budget), the full model 1,000
 
 # name -> (model, dataset, config, constructor overrides, seed)
 RUNS = {**{f"lgae_mnist_s{s}": ("latentgan_ae", "mnist", "mnist32", {}, s) for s in SEEDS},
         **{f"lgae_mnist_l1_s{s}": ("latentgan_ae", "mnist", "mnist32", {"lambda_disc": 1.0}, s) for s in SEEDS},
-        "lgae_fashion": ("latentgan_ae", "fashion_mnist", "fashion32", {}, 0),
+        "lgae_fashion": ("latentgan_ae", "fashion_mnist", "fashion32", {"epochs": 6}, 0),  # 1,800 steps (CPU budget)
         "sngan_mnist": ("sngan", "mnist", "mnist32", {}, 0),
         "lscc_mnist": ("lsc_conditioned_gan", "mnist", "mnist32", {}, 0),
         "sngan_fashion": ("sngan", "fashion_mnist", "mnist32", {}, 0),
@@ -42,6 +42,101 @@ def train_all(out: Path, only=None):
         overrides = dict(overrides)
         train(model, dataset, config=config, out=run, seed=seed, verbose=2, epochs=overrides.pop("epochs", None),
               **overrides)
+
+
+# ------------------------------------------------------------------ measurements
+def _load(run: Path):
+    import keras
+
+    return keras.saving.load_model(run / "model.keras")
+
+
+def _history(run: Path) -> dict:
+    import csv
+
+    rows = list(csv.DictReader(open(run / "history.csv"))) if (run / "history.csv").exists() else []
+    return {k: float(v) for k, v in rows[-1].items() if v not in ("NA", "")} if rows else {}
+
+
+def latentgan_report(out: Path, docs: Path, only) -> dict:
+    import zoo
+    from zoo.metrics import scores
+    from zoo.visualize import save_grid
+
+    res = {}
+    for name, (_, dataset, _, overrides, seed) in RUNS.items():
+        if not name.startswith("lgae") or (only and name not in only) or not (out / name / "model.keras").exists():
+            continue
+        model = _load(out / name)
+        x, y = zoo.load_arrays(dataset, "test", image_size=32)
+        s = scores.clustering_scores(y, model.cluster(x))
+        res[name] = {"dataset": dataset, "seed": seed, "lambda_disc": model.lambda_disc, "n_test": int(len(y)),
+                     "error": s["error"], "purity": s["purity"], "last_epoch": _history(out / name)}
+        print(name, res[name]["error"], res[name]["purity"], flush=True)
+        if seed == 0:  # figures 2 to 4: rows = categorical value k, columns = noise or a continuous code
+            k = model.codes.categorical[0]
+            cats = np.repeat(np.arange(k), 10)
+            noise = np.tile(np.random.default_rng(0).normal(size=(10, model.codes.noise_dim)), (k, 1))
+            save_grid(model.generate_from_codes([cats], noise=noise.astype(np.float32)).numpy(),
+                      docs / f"{name}_categorical.png", cols=10)
+            values = np.linspace(-1.5, 1.5, 10)
+            for j in range(model.codes.continuous):
+                cont = np.zeros((k * 10, model.codes.continuous), np.float32)
+                cont[:, j] = np.tile(values, k)
+                one_noise = np.repeat(np.random.default_rng(1).normal(size=(k, model.codes.noise_dim)), 10, 0)
+                save_grid(model.generate_from_codes([cats], cont, noise=one_noise.astype(np.float32)).numpy(),
+                          docs / f"{name}_continuous{j + 1}.png", cols=10)
+    for group in ("lgae_mnist_s", "lgae_mnist_l1_s"):
+        errs = [v["error"] for k, v in res.items() if k.startswith(group)]
+        purs = [v["purity"] for k, v in res.items() if k.startswith(group)]
+        if errs:
+            res[group + "*"] = {"error_mean": float(np.mean(errs)), "error_std": float(np.std(errs, ddof=1)),
+                                "purity_mean": float(np.mean(purs)), "purity_std": float(np.std(purs, ddof=1)),
+                                "seeds": len(errs)}
+    return res
+
+
+def lsc_report(out: Path, docs: Path, only, n=2000) -> dict:
+    import zoo
+    from zoo.metrics import ClassifierFeatures, compute, scores
+    from zoo.visualize import save_grid
+
+    res = {}
+    for name, (model_name, dataset, _, overrides, seed) in RUNS.items():
+        if model_name == "latentgan_ae" or (only and name not in only) or not (out / name / "model.keras").exists():
+            continue
+        model = _load(out / name)
+        net = ClassifierFeatures(dataset)
+        x, y = zoo.load_arrays(dataset, "test", image_size=32)
+        x, y = x[:n], y[:n]
+        fake = np.concatenate([model.generate(500, seed=100 + i).numpy() for i in range(n // 500)])
+        fd = compute("fd_classifier", real=x, fake=fake, dataset=dataset, split=f"test[:{n}]", seed=0, net=net)
+        r = {"dataset": dataset, "fd_classifier": fd.value, "protocol": fd.protocol, "last_epoch": _history(out / name),
+             "classifier_test_accuracy_on_real": float(np.mean(net.predict_labels(x) == y))}
+        save_grid(fake[:64], docs / f"{name}_samples.png", cols=8)
+        if model_name == "lsc_conditioned_gan":
+            like = np.concatenate([model.generate_like(x[i:i + 500], seed=7).numpy() for i in range(0, n, 500)])
+            pred = net.predict_labels(like)
+            r["conditional_accuracy"] = float(np.mean(pred == y))
+            r["per_class"] = {int(c): float(np.mean(pred[y == c] == c)) for c in np.unique(y)}
+            f = np.concatenate([model.features(x[i:i + 500]).numpy() for i in range(0, n, 500)])
+            r["knn_same_class"] = scores.knn_same_class_rates(f, y, (1, 2, 5), "l1")
+            order = np.concatenate([np.flatnonzero(y == c)[:1] for c in range(10)])
+            cond = [x[order]] + [model.generate_like(x[order], seed=s).numpy() for s in range(7)]
+            save_grid(np.stack(cond, 1).reshape(-1, *x.shape[1:]), docs / f"{name}_like.png", cols=8)
+        res[name] = r
+        print(name, {k: v for k, v in r.items() if k not in ("protocol", "last_epoch", "per_class")}, flush=True)
+    return res
+
+
+def report(out: Path, only=None):
+    docs = ROOT / "docs" / "results" / "latent_distribution"
+    docs.mkdir(parents=True, exist_ok=True)
+    path = ROOT / "docs" / "results" / "latent_distribution.json"
+    res = json.loads(path.read_text()) if path.exists() else {}
+    res.update(latentgan_report(out, docs, only))
+    res.update(lsc_report(out, docs, only))
+    path.write_text(json.dumps(res, indent=1, sort_keys=True))
 
 
 def main(argv=None):

@@ -17,7 +17,7 @@ def _train(batch_size, epochs, steps_per_epoch):
 
 CONFIGS = {
     "smoke": {"model": {"image_size": 16, "width": 4, "latent_dim": 8}, "train": _train(16, 2, 3)},
-    "mnist32": {"model": {"image_size": 32, "width": 16, "latent_dim": 64}, "train": _train(64, 10, 150)},
+    "mnist32": {"model": {"image_size": 32, "width": 16, "latent_dim": 64}, "train": _train(64, 10, 100)},
     "cifar32": {"model": {"image_size": 32, "channels": 3, "width": 64, "latent_dim": 128},
                 "train": _train(64, 100, 1000)},
 }
