@@ -129,6 +129,57 @@ def lsc_report(out: Path, docs: Path, only, n=2000) -> dict:
     return res
 
 
+def _pct(v):
+    return f"{100 * v:.1f}%"
+
+
+def tables(res: dict) -> dict:
+    """Markdown tables from the measurements, keyed by the marker they replace in latent_distribution.md."""
+    t = {}
+    rows = ["| run | lambda_disc | seed | test images | error (Hungarian) | purity | final-epoch L_I of Cat(10), nats (max 2.30) |",
+            "|---|---|---|---|---|---|---|"]
+    for name, r in sorted(res.items()):
+        if name.startswith("lgae") and "error" in r:
+            rows.append(f"| `{name}` | {r['lambda_disc']:g} | {r['seed']} | {r['n_test']:,} | {_pct(r['error'])} | "
+                        f"{r['purity']:.3f} | {r['last_epoch'].get('mi_categorical', float('nan')):.2f} |")
+    for group, label in (("lgae_mnist_s*", "MNIST, paper lambda_disc 0.1"), ("lgae_mnist_l1_s*", "MNIST, lambda_disc 1")):
+        if group in res:
+            g = res[group]
+            rows.append(f"| **{label}, {g['seeds']} seeds** | | | | **{_pct(g['error_mean'])} ± {_pct(g['error_std'])}** | "
+                        f"**{g['purity_mean']:.3f} ± {g['purity_std']:.3f}** | |")
+    t["lgae"] = "\n".join(rows)
+    rows = ["| run | data | conditional accuracy | 1st / 2nd / 5th neighbour same class (E's features) | fd_classifier "
+            "| classifier on the real images |", "|---|---|---|---|---|---|"]
+    for name, r in sorted(res.items()):
+        if "fd_classifier" in r:
+            acc = _pct(r["conditional_accuracy"]) if "conditional_accuracy" in r else "(unconditional)"
+            knn = " / ".join(_pct(r["knn_same_class"][k]) for k in ("1", "2", "5")) if "knn_same_class" in r else ""
+            rows.append(f"| `{name}` | {r['dataset']} | {acc} | {knn} | {r['fd_classifier']:.2f} | "
+                        f"{_pct(r['classifier_test_accuracy_on_real'])} |")
+    t["lsc"] = "\n".join(rows)
+    rows = ["| run | prototype | steps | final D(adv) / D(same) / D(diff) | fd_classifier | conditional accuracy |",
+            "|---|---|---|---|---|---|"]
+    for name in ("lscc_mnist", "lscc_mnist_A", "lscc_mnist_B", "lscc_mnist_C"):
+        if name in res:
+            r, e = res[name], res[name]["last_epoch"]
+            steps = 100 * (int(e.get("epoch", -1)) + 1)
+            rows.append(f"| `{name}` | {name[-1] if name[-2] == '_' else 'full'} | {steps:,} | {e.get('d_adv', 0):.2f} / "
+                        f"{e.get('d_same', 0):.2f} / {e.get('d_diff', 0):.2f} | {r['fd_classifier']:.2f} | "
+                        f"{_pct(r['conditional_accuracy'])} |")
+    t["ablation"] = "\n".join(rows)
+    return t
+
+
+def fill(md: Path, t: dict):
+    import re
+
+    text = md.read_text()
+    for key, table in t.items():
+        text = re.sub(rf"(<!-- begin:{key} -->\n).*?(\n<!-- end:{key} -->)", lambda m: m.group(1) + table + m.group(2),
+                      text, flags=re.S)
+    md.write_text(text)
+
+
 def report(out: Path, only=None):
     docs = ROOT / "docs" / "results" / "latent_distribution"
     docs.mkdir(parents=True, exist_ok=True)
@@ -137,6 +188,9 @@ def report(out: Path, only=None):
     res.update(latentgan_report(out, docs, only))
     res.update(lsc_report(out, docs, only))
     path.write_text(json.dumps(res, indent=1, sort_keys=True))
+    md = ROOT / "docs" / "results" / "latent_distribution.md"
+    if md.exists():
+        fill(md, tables(json.loads(path.read_text())))
 
 
 def main(argv=None):
