@@ -175,7 +175,7 @@ def fill(md: Path, t: dict):
 
     text = md.read_text()
     for key, table in t.items():
-        text = re.sub(rf"(<!-- begin:{key} -->\n).*?(\n<!-- end:{key} -->)", lambda m: m.group(1) + table + m.group(2),
+        text = re.sub(rf"(<!-- begin:{key} -->\n).*?(<!-- end:{key} -->)", lambda m: m.group(1) + table + "\n" + m.group(2),
                       text, flags=re.S)
     md.write_text(text)
 
