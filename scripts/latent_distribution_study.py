@@ -63,12 +63,14 @@ def latentgan_report(out: Path, docs: Path, only) -> dict:
     from zoo.metrics import scores
     from zoo.visualize import save_grid
 
-    res = {}
+    res, tests = {}, {}
     for name, (_, dataset, _, overrides, seed) in RUNS.items():
         if not name.startswith("lgae") or (only and name not in only) or not (out / name / "model.keras").exists():
             continue
         model = _load(out / name)
-        x, y = zoo.load_arrays(dataset, "test", image_size=32)
+        if dataset not in tests:
+            tests[dataset] = zoo.load_arrays(dataset, "test", image_size=32)
+        x, y = tests[dataset]
         s = scores.clustering_scores(y, model.cluster(x))
         res[name] = {"dataset": dataset, "seed": seed, "lambda_disc": model.lambda_disc, "n_test": int(len(y)),
                      "error": s["error"], "purity": s["purity"], "last_epoch": _history(out / name)}
@@ -86,40 +88,49 @@ def latentgan_report(out: Path, docs: Path, only) -> dict:
                 one_noise = np.repeat(np.random.default_rng(1).normal(size=(k, model.codes.noise_dim)), 10, 0)
                 save_grid(model.generate_from_codes([cats], cont, noise=one_noise.astype(np.float32)).numpy(),
                           docs / f"{name}_continuous{j + 1}.png", cols=10)
-    for group in ("lgae_mnist_s", "lgae_mnist_l1_s"):
-        errs = [v["error"] for k, v in res.items() if k.startswith(group)]
-        purs = [v["purity"] for k, v in res.items() if k.startswith(group)]
-        if errs:
-            res[group + "*"] = {"error_mean": float(np.mean(errs)), "error_std": float(np.std(errs, ddof=1)),
-                                "purity_mean": float(np.mean(purs)), "purity_std": float(np.std(purs, ddof=1)),
-                                "seeds": len(errs)}
     return res
+
+
+def seed_groups(res: dict) -> dict:
+    """Mean and sample std over the seeds of each MNIST LatentGAN-AE setting, from every run measured so far."""
+    groups = {}
+    for group in ("lgae_mnist_s", "lgae_mnist_l1_s"):
+        runs = [v for k, v in res.items() if k.startswith(group) and not k.endswith("*")]
+        if len(runs) > 1:
+            errs, purs = [r["error"] for r in runs], [r["purity"] for r in runs]
+            groups[group + "*"] = {"error_mean": float(np.mean(errs)), "error_std": float(np.std(errs, ddof=1)),
+                                   "purity_mean": float(np.mean(purs)), "purity_std": float(np.std(purs, ddof=1)),
+                                   "seeds": len(runs)}
+    return groups
 
 
 def lsc_report(out: Path, docs: Path, only, n=2000) -> dict:
     import zoo
+    from zoo.batching import batched
     from zoo.metrics import ClassifierFeatures, compute, scores
     from zoo.visualize import save_grid
 
-    res = {}
+    res, nets, tests = {}, {}, {}
     for name, (model_name, dataset, _, overrides, seed) in RUNS.items():
         if model_name == "latentgan_ae" or (only and name not in only) or not (out / name / "model.keras").exists():
             continue
         model = _load(out / name)
-        net = ClassifierFeatures(dataset)
-        x, y = zoo.load_arrays(dataset, "test", image_size=32)
-        x, y = x[:n], y[:n]
+        if dataset not in nets:  # one classifier and one test set per dataset, shared by its runs
+            nets[dataset] = ClassifierFeatures(dataset)
+            x, y = zoo.load_arrays(dataset, "test", image_size=32)
+            tests[dataset] = x[:n], y[:n]
+        net, (x, y) = nets[dataset], tests[dataset]
         fake = np.concatenate([model.generate(500, seed=100 + i).numpy() for i in range(n // 500)])
         fd = compute("fd_classifier", real=x, fake=fake, dataset=dataset, split=f"test[:{n}]", seed=0, net=net)
         r = {"dataset": dataset, "fd_classifier": fd.value, "protocol": fd.protocol, "last_epoch": _history(out / name),
              "classifier_test_accuracy_on_real": float(np.mean(net.predict_labels(x) == y))}
         save_grid(fake[:64], docs / f"{name}_samples.png", cols=8)
         if model_name == "lsc_conditioned_gan":
-            like = np.concatenate([model.generate_like(x[i:i + 500], seed=7).numpy() for i in range(0, n, 500)])
+            like = batched(lambda b: model.generate_like(b, seed=7), x)
             pred = net.predict_labels(like)
             r["conditional_accuracy"] = float(np.mean(pred == y))
             r["per_class"] = {int(c): float(np.mean(pred[y == c] == c)) for c in np.unique(y)}
-            f = np.concatenate([model.features(x[i:i + 500]).numpy() for i in range(0, n, 500)])
+            f = batched(model.features, x)
             r["knn_same_class"] = scores.knn_same_class_rates(f, y, (1, 2, 5), "l1")
             order = np.concatenate([np.flatnonzero(y == c)[:1] for c in range(10)])
             cond = [x[order]] + [model.generate_like(x[order], seed=s).numpy() for s in range(7)]
@@ -187,6 +198,7 @@ def report(out: Path, only=None):
     res = json.loads(path.read_text()) if path.exists() else {}
     res.update(latentgan_report(out, docs, only))
     res.update(lsc_report(out, docs, only))
+    res.update(seed_groups(res))
     path.write_text(json.dumps(res, indent=1, sort_keys=True))
     md = ROOT / "docs" / "results" / "latent_distribution.md"
     if md.exists():

@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from zoo.batching import batched
+
 BETAS = (0.1, 1.0, 5.0)
 LAMBDAS = (0.1, 10.0)
 STRENGTHS = (-1.0, 0.0, 1.0, 2.0)
@@ -64,10 +66,6 @@ def train_all(out: Path, only=None):
 
 
 # ------------------------------------------------------------------ measurements
-def _batched(fn, x, size=500):
-    return np.concatenate([np.asarray(fn(x[i:i + size])) for i in range(0, len(x), size)])
-
-
 def _unit(x):
     return (np.asarray(x, np.float32) + 1.0) / 2.0
 
@@ -84,7 +82,7 @@ def seeded_table(model, x, y, net, k=10, seed=0):
     variance: per image, k latents z ~ q(z|x) are rendered; the per-pixel variance over the k images is summed
     over pixels ([0, 1] scale). absolute accuracy: classifier(network(mu(x))) == label; relative: ==
     classifier(x). Values are mean and standard error over the images."""
-    moments = _batched(lambda b: np.stack([t.numpy() for t in model.encoder(b, training=False)], axis=1), x)
+    moments = batched(lambda b: np.stack([t.numpy() for t in model.encoder(b, training=False)], axis=1), x)
     mu, logvar = moments[:, 0], moments[:, 1]
     rng = np.random.default_rng(seed)
     eps = rng.standard_normal((k,) + mu.shape).astype(np.float32)
@@ -92,7 +90,7 @@ def seeded_table(model, x, y, net, k=10, seed=0):
     out = {}
     for which in ("decoder", "generator"):
         net_g = getattr(model, which)
-        render = lambda z: _batched(lambda b: net_g(b, training=False), z)  # noqa: E731
+        render = lambda z: batched(lambda b: net_g(b, training=False), z)  # noqa: E731
         rec = render(mu)
         samples = np.stack([render(mu + np.exp(0.5 * logvar) * e) for e in eps])
         pred = net.predict_labels(rec)
@@ -108,12 +106,12 @@ def lsr_vs_vae(model, real, seeds, n=2000, seed=0):
     from zoo import metrics
 
     z = model.sample_latent(n, tf.constant([seed, 0])).numpy()
-    mu = _batched(lambda b: model.encoder(b, training=False)[0], seeds)
+    mu = batched(lambda b: model.encoder(b, training=False)[0], seeds)
     out = {}
     for which in ("decoder", "generator"):
         net_g = getattr(model, which)
         for kind, latents in (("random", z), ("seeded", mu)):
-            images = _batched(lambda b: net_g(b, training=False), latents)
+            images = batched(lambda b: net_g(b, training=False), latents)
             fd = metrics.compute("fd_classifier", real=real, fake=images, dataset="fashion_mnist", split="test",
                                  seed=seed)
             sharp = metrics.compute("sharpness", images=images)

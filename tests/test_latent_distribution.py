@@ -16,10 +16,6 @@ from zoo.lsc_conditioned import losses as lsc_losses
 from zoo.metrics import scores
 
 
-def softplus(x):
-    return np.log1p(np.exp(x))
-
-
 # ------------------------------------------------------------------ triple coupled loss (eqs. 2-5)
 def test_triple_coupled_loss_matches_the_equations():
     adv, same, diff = np.array([[0.3], [-1.2]]), np.array([[2.0], [0.1]]), np.array([[-0.5], [1.5]])

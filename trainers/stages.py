@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from trainers import losses as losses_lib
 from trainers import strategy as strategy_lib
-from trainers.steps import apply_gradients, first_input, gan_optimizers, replica_sample, scaled_loss
+from trainers.steps import apply_gradients, first_input, gan_optimizers, replica_normal, scaled_loss
 
 
 class StageSwitch(keras.callbacks.Callback):
@@ -119,8 +119,7 @@ class TwoStageMixin:
     # ------------------------------------------------------------ stage 2
     def replica_normal(self, batch):
         """This replica's slice of a global N(0, I) draw ``[global batch, latent_dim]``."""
-        return replica_sample(self.noise_seed_generator,
-                              lambda n, seed: tf.random.stateless_normal([n, self.latent_dim], seed), batch)
+        return replica_normal(self.noise_seed_generator, batch, self.latent_dim)
 
     def gan_latent(self, data, batch):
         """``(z, prior_mean)`` for the generator: z ~ N(0, I) and no prior mean (LSC-GAN overrides both)."""

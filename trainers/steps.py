@@ -36,6 +36,11 @@ def replica_sample(seed_generator, sample_fn, batch):
     return strategy_lib.replica_slice(lambda n: sample_fn(n, seed), batch)
 
 
+def replica_normal(seed_generator, batch, dim):
+    """This replica's ``batch`` rows of a global N(0, I) draw ``[global batch, dim]`` (`replica_sample`)."""
+    return replica_sample(seed_generator, lambda n, seed: tf.random.stateless_normal([n, dim], seed=seed), batch)
+
+
 def gan_optimizers(g_optimizer=None, d_optimizer=None):
     """The generator's and the discriminator's optimizers: Adam 2e-4, beta_1 0.5 (DCGAN) where None is given, each
     wrapped in a `keras.optimizers.LossScaleOptimizer` under a ``mixed_float16`` policy (``compile`` only wraps

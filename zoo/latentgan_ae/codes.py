@@ -62,7 +62,7 @@ class CodeSpec:
             raise ValueError(f"Expected {self.continuous} continuous code(s) per sample, got shape "
                              f"{tuple(continuous.shape)}.")
         for c, k in zip(categorical, self.categorical):
-            if not tf.is_symbolic_tensor(c) and not isinstance(c, tf.Tensor):
+            if not isinstance(c, tf.Tensor):  # concrete codes are checked here; tensors go through one_hot as is
                 c = np.asarray(c)
                 if c.size and (c.min() < 0 or c.max() >= k):
                     raise ValueError(f"A categorical code has values {c.min()}..{c.max()}; this code has K={k}: "

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from trainers import strategy as strategy_lib
 from trainers.steps import GaussianPrior, apply_gradients, first_input, gan_optimizers, replica_sample, scaled_loss
+from zoo.batching import batched
 from zoo.latentgan_ae import losses, networks
 from zoo.latentgan_ae.codes import CodeSpec
 from zoo.latentgan_ae.configs import CONFIGS
@@ -117,11 +118,8 @@ class LatentGANAE(GaussianPrior, keras.Model):
 
     def cluster_logits(self, images, code=0, batch_size=500):
         """Q's logits of categorical code `code` on Enc(images)."""
-        out = []
-        for i in range(0, len(images), batch_size):
-            z = self.encoder(images[i:i + batch_size], training=False)
-            out.append(self.discriminator(z, training=False)[f"categorical_{code}"].numpy())
-        return np.concatenate(out)
+        return batched(lambda b: self.discriminator(self.encoder(b, training=False), training=False)[
+            f"categorical_{code}"], images, batch_size)
 
     def cluster(self, images, code=0, batch_size=500):
         """Unsupervised class of each image: argmax_k Q(c = k | Enc(x)) (the paper's classification)."""

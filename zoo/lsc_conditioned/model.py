@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from trainers import strategy as strategy_lib
-from trainers.steps import GaussianPrior, apply_gradients, first_input, gan_optimizers, replica_sample, scaled_loss
+from trainers.steps import GaussianPrior, apply_gradients, first_input, gan_optimizers, replica_normal, scaled_loss
 from zoo.lsc_conditioned import extractor as extractor_lib
 from zoo.lsc_conditioned import losses
 from zoo.lsc_conditioned.configs import CONFIGS
@@ -140,7 +140,7 @@ class LSCConditionedGAN(GaussianPrior, keras.Model):
         """z ~ N(0, I) ⊕ f, f drawn uniformly from the feature bank (zeros before any training step)."""
         seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int32), 2)
         z = tf.random.stateless_normal([batch_size, self.noise_dim], seed=seeds[0])
-        filled = tf.maximum(tf.minimum(self.bank_count, self.bank_size), 1)
+        filled = tf.maximum(self.bank_count, 1)  # _update_bank caps the count at bank_size
         rows = tf.random.stateless_uniform([batch_size], seeds[1], minval=0, maxval=filled, dtype=tf.int32)
         return tf.concat([z, tf.gather(self.feature_bank, rows)], axis=-1)
 
@@ -159,10 +159,6 @@ class LSCConditionedGAN(GaussianPrior, keras.Model):
         self.feature_bank.assign(bank)
         self.bank_count.assign(tf.minimum(self.bank_count + tf.shape(f)[0], self.bank_size))
 
-    def _noise(self, batch):
-        return replica_sample(self.seed_generator,
-                              lambda n, seed: tf.random.stateless_normal([n, self.noise_dim], seed=seed), batch)
-
     def train_step(self, data):
         x = tf.cast(first_input(data), tf.float32)
         batch = tf.shape(x)[0]
@@ -171,14 +167,15 @@ class LSCConditionedGAN(GaussianPrior, keras.Model):
         same = losses.couple(x, tf.gather(x, nearest))
         diff = losses.couple(x, tf.gather(x, farthest))
         for _ in range(self.g_steps):
-            z = self._noise(batch)
+            z = replica_normal(self.seed_generator, batch, self.noise_dim)
             with tf.GradientTape() as tape:
                 fake = self.generator(tf.concat([z, f], -1), training=True)
                 adv_logits = tf.cast(self.discriminator(losses.couple(x, fake), training=True), tf.float32)
                 g_loss = losses.triple_coupled_g_loss(adv_logits, self.loss_name)
                 scaled = scaled_loss(self.g_optimizer, g_loss)
             apply_gradients(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
-        fake = self.generator(tf.concat([self._noise(batch), f], -1), training=True)
+        fake = self.generator(tf.concat([replica_normal(self.seed_generator, batch, self.noise_dim), f], -1),
+                              training=True)
         with tf.GradientTape() as tape:
             couples = tf.concat([losses.couple(x, fake), same, diff], axis=0)
             logits = tf.cast(self.discriminator(couples, training=True), tf.float32)

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo.batching import batched
 from zoo.metrics import classifier as clf
 
 
@@ -30,8 +31,7 @@ def verify_sha256(path, expected: str) -> str:
 
 
 def _batched(fn, images, batch_size=500):
-    images = np.asarray(images, np.float32)
-    return np.concatenate([fn(images[i:i + batch_size]) for i in range(0, len(images), batch_size)], 0)
+    return batched(fn, np.asarray(images, np.float32), batch_size)
 
 
 class ClassifierFeatures:
