@@ -1,4 +1,6 @@
 """SavedModel export of zoo generators for TF Serving."""
-from export.saved_model import export_generator, generator_signatures, next_version
+from export.saved_model import export_generator, next_version, training_steps, warmup_requests
+from export.signatures import PREDICT_METHOD, Signature, signatures_for, to_outputs
 
-__all__ = ["export_generator", "generator_signatures", "next_version"]
+__all__ = ["PREDICT_METHOD", "Signature", "export_generator", "next_version", "signatures_for", "to_outputs",
+           "training_steps", "warmup_requests"]

@@ -2,16 +2,14 @@
 
 Layout (TF Serving's): ``BASE/<version>/saved_model.pb, variables/, assets.extra/``. The version directory
 is written into ``BASE/.tmp-<version>-<pid>`` first and renamed into place, so a server polling BASE never
-sees a half-written version. Signatures (method ``tensorflow/serving/predict``):
+sees a half-written version (TF Serving and ``serving``'s dev server skip names that are not integers).
+The signatures (method ``tensorflow/serving/predict``) are the method's, listed in `export.signatures`.
 
-* ``serving_default``: ``latent`` float32 ``[B, latent_dim]`` -> ``images`` float32 in [-1, 1] and
-  ``images_uint8`` (``round((x + 1) * 127.5)``, clipped); for 2-D point generators, ``points`` ``[B, 2]``.
-* ``generate_from_seed``: ``seed`` int64 scalar, ``count`` int32 scalar -> the same outputs, from latents
-  ``model.sample_latent(count, [seed, 0])``: deterministic, equal to ``model.generate(count, seed)``.
-
-``assets.extra/model_card.json`` records method, config, dataset, training steps and metric records;
-``assets.extra/tf_serving_warmup_requests`` holds one PredictRequest per signature (TF Serving's warmup
-format) when tensorflow-serving-api is installed.
+``assets.extra/model_card.json``: method, config, dataset, training steps, metric records (each with its
+protocol), the model's constructor config and every signature's inputs and outputs.
+``assets.extra/tf_serving_warmup_requests``: one PredictRequest per signature, from the signature's example
+inputs (TF Serving's warmup format: a TFRecord of ``PredictionLog``), written when tensorflow-serving-api is
+installed.
 """
 from __future__ import annotations
 
@@ -21,7 +19,10 @@ import shutil
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
+
+from export.signatures import signatures_for
 
 
 def next_version(base) -> int:
@@ -30,44 +31,30 @@ def next_version(base) -> int:
     return max(versions, default=0) + 1
 
 
-def _outputs(samples):
-    """Images -> ``images`` and ``images_uint8``; 2-D point generators -> ``points``."""
-    samples = tf.cast(samples, tf.float32)
-    if samples.shape.rank != 4:
-        return {"points": samples}
-    uint8 = tf.cast(tf.clip_by_value(tf.round((samples + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
-    return {"images": samples, "images_uint8": uint8}
+def training_steps(model) -> int | None:
+    """Optimizer steps taken: the most of ``g_optimizer``, ``d_optimizer`` and ``optimizer``'s iterations."""
+    steps = [int(opt.iterations.numpy()) for opt in (getattr(model, n, None) for n in
+                                                     ("g_optimizer", "d_optimizer", "optimizer"))
+             if opt is not None and hasattr(opt, "iterations")]
+    return max(steps) if steps else None
 
 
-def generator_signatures(model) -> dict:
-    """``{name: tf.function with input_signature}`` for every generator."""
-    gen = model.generator
-
-    @tf.function(input_signature=[tf.TensorSpec([None, model.latent_dim], tf.float32, name="latent")])
-    def serving_default(latent):
-        return _outputs(gen(latent, training=False))
-
-    @tf.function(input_signature=[tf.TensorSpec([], tf.int64, name="seed"), tf.TensorSpec([], tf.int32, name="count")])
-    def generate_from_seed(seed, count):
-        z = model.sample_latent(count, tf.stack([tf.cast(seed, tf.int32), 0]))
-        return _outputs(gen(z, training=False))
-
-    return {"serving_default": serving_default, "generate_from_seed": generate_from_seed}
+def _describe(fn) -> dict:
+    concrete = fn.get_concrete_function()
+    spec = lambda s: {"dtype": s.dtype.name, "shape": [None if d is None else int(d) for d in s.shape]}  # noqa: E731
+    outputs = tf.nest.map_structure(spec, concrete.structured_outputs)
+    return {"inputs": {s.name: spec(s) for s in fn.input_signature}, "outputs": outputs}
 
 
-def _warmup_requests(signatures: dict, latent_dim: int) -> list:
+def warmup_requests(signatures: dict, batch: int = 1, seed: int = 0) -> list:
+    """``PredictionLog`` protos, one per signature, from each signature's example inputs."""
     from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 
-    examples = {
-        "serving_default": {"latent": tf.zeros([1, latent_dim], tf.float32)},
-        "generate_from_seed": {"seed": tf.constant(0, tf.int64), "count": tf.constant(1, tf.int32)},
-    }
+    rng = np.random.default_rng(seed)
     logs = []
-    for name in signatures:
-        if name not in examples:
-            continue
+    for name, sig in signatures.items():
         req = predict_pb2.PredictRequest(model_spec=model_pb2.ModelSpec(signature_name=name))
-        for key, value in examples[name].items():
+        for key, value in sig.example(batch, rng).items():
             req.inputs[key].CopyFrom(tf.make_tensor_proto(value))
         logs.append(prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=req)))
     return logs
@@ -80,7 +67,7 @@ def export_generator(model, base_dir, version: int | None = None, *, model_card:
         model: a zoo model with ``generator``, ``latent_dim`` and ``sample_latent``.
         base_dir: the model's base path as TF Serving sees it.
         version: integer version; default the next one after the highest present.
-        model_card: extra fields for ``assets.extra/model_card.json``.
+        model_card: fields for ``assets.extra/model_card.json`` (``config``, ``dataset``, ``metrics``, ...).
     """
     base = Path(base_dir)
     base.mkdir(parents=True, exist_ok=True)
@@ -90,21 +77,23 @@ def export_generator(model, base_dir, version: int | None = None, *, model_card:
         raise FileExistsError(f"{target} exists: versions are immutable, pick another version or leave it unset.")
     tmp = base / f".tmp-{version}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    signatures = generator_signatures(model)
+    signatures = signatures_for(model)
     archive = keras.export.ExportArchive()
-    archive.track(model.generator)
-    for name, fn in signatures.items():
-        archive.add_endpoint(name, fn)
+    archive.track(model)
+    for name, sig in signatures.items():
+        archive.add_endpoint(name, sig.fn)
     try:
         archive.write_out(str(tmp), verbose=False)
         extra = tmp / "assets.extra"
         extra.mkdir(exist_ok=True)
-        card = {"method": getattr(model, "zoo_name", type(model).__name__), "model_config": model.get_config(),
-                "signatures": sorted(signatures), "version": version}
+        card = {"method": getattr(model, "zoo_name", type(model).__name__), "config": None, "dataset": None,
+                "training_steps": training_steps(model), "metrics": [], "version": version,
+                "model_config": model.get_config(),
+                "signatures": {name: _describe(sig.fn) for name, sig in signatures.items()}}
         card.update(model_card or {})
         (extra / "model_card.json").write_text(json.dumps(card, indent=1, default=str))
         try:
-            logs = _warmup_requests(signatures, model.latent_dim)
+            logs = warmup_requests(signatures)
         except ImportError:
             logs = []
         if logs:

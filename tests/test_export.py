@@ -1,4 +1,9 @@
-"""dcgan's generator exports to a TF Serving SavedModel whose signatures run with keras blocked."""
+"""Every registered model, after a tiny real training run, exports to a TF Serving SavedModel whose signatures
+run in a process with keras blocked and return what the Keras model returns in-process (to 1e-5).
+
+The references below use the models' public Python API (``generate``, ``encode``, ``cluster``, ``zoo.walks``, ...),
+not the exported functions, so a signature that drifts from its method fails here.
+"""
 import json
 import subprocess
 
@@ -7,64 +12,154 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from export import export_generator
-from tests.conftest import run_python
+from export import export_generator, signatures_for
+from tests.conftest import SCRIPTS, run_python
+from trainers.fit import train
+from zoo import walks
 from zoo.visualize import to_uint8
+
+DATA = {"growing_mlp_gan": "swiss_roll", "vae": "fashion_mnist", "lsr_gan": "fashion_mnist",
+        "lsc_vae": "fashion_mnist", "lsc_gan": "fashion_mnist"}
+COMMON = {"serving_default", "generate_from_seed", "interpolate"}
+GROWING = {"bgan", "bggan", "cggan", "clggan", "lggan", "growing_mlp_gan"}
+EXPECTED = {**{m: COMMON | {"walk_block"} for m in GROWING},
+            "dcgan": COMMON, "sngan": COMMON,
+            "vae": COMMON | {"encode", "reconstruct"}, "lsr_gan": COMMON | {"encode", "reconstruct"},
+            **{m: COMMON | {"encode", "reconstruct", "generate_with_attributes", "edit"} for m in ("lsc_vae", "lsc_gan")},
+            "latentgan_ae": COMMON | {"generate_from_codes", "cluster"},
+            "lsc_conditioned_gan": COMMON | {"generate_like"}}
+
+
+def _images(model, x):
+    x = np.asarray(x, np.float32)
+    return {"points": x} if x.ndim < 4 else {"images": x, "images_uint8": to_uint8(x)}
+
+
+def _strengths(row):
+    return {i: float(v) for i, v in enumerate(row) if v}
+
+
+def reference(model, signature, x) -> dict:
+    """What the Keras model returns in-process for signature `signature` with inputs `x`."""
+    if signature == "serving_default":
+        return _images(model, model.generator(x["latent"], training=False))
+    if signature == "generate_from_seed":
+        seed, count = int(x["seed"]), int(x["count"])
+        if "attributes" in x:
+            return _images(model, model.generate_attributes(_strengths(x["attributes"]), count, seed))
+        return _images(model, model.generate(count, seed))
+    if signature == "interpolate":
+        steps = int(x["steps"])
+        latents = np.stack([walks.interpolate(a, b, steps) for a, b in zip(x["latent_a"], x["latent_b"])])
+        return {"latents": latents, **_images(model, walks.render(model, latents))}
+    if signature == "walk_block":
+        latents = walks.block_walk_latents(model, (int(x["block_start"]), int(x["block_end"])), int(x["rows"]),
+                                           int(x["keyframes"]), int(x["steps_between"]), int(x["seed"]))
+        return {"latents": latents, **_images(model, walks.render(model, latents))}
+    if signature == "encode":
+        mean, log_variance = model.encode(x["images"])
+        return {"mean": mean.numpy(), "log_variance": log_variance.numpy()}
+    if signature == "reconstruct":
+        return _images(model, model(x["images"]))
+    if signature == "generate_with_attributes":
+        z = np.stack([model.attributes.offset(_strengths(a)) for a in x["attributes"]]) + x["noise"]
+        return _images(model, model.generator(z, training=False))
+    if signature == "edit":
+        z = np.concatenate([model.edit(z[None], add=_strengths(a), remove=_strengths(r))
+                            for z, a, r in zip(x["latent"], x["add"], x["remove"])])
+        return {"latent": z, **_images(model, model.generator(z, training=False))}
+    if signature == "generate_from_codes":
+        cats = list(x["categorical"].T)
+        return _images(model, model.generate_from_codes(cats, x["continuous"], x["noise"]))
+    if signature == "cluster":
+        out = {"clusters": np.stack([model.cluster(x["images"], code=i) for i in range(len(model.codes.categorical))],
+                                    1)}
+        out.update({f"probabilities_{i}": tf.nn.softmax(model.cluster_logits(x["images"], code=i)).numpy()
+                    for i in range(len(model.codes.categorical))})
+        return out
+    if signature == "generate_like":
+        return _images(model, model.generate_like(x["images"], seed=int(x["seed"])))
+    raise AssertionError(f"no reference for signature {signature!r}: add one here")
 
 
 @pytest.fixture(scope="module")
-def trained():
-    model = zoo.build_model("dcgan", config="smoke")
-    model.compile()
-    model.fit(zoo.load_dataset("digits", batch_size=16, image_size=16).take(3), epochs=1, verbose=0)
-    return model
+def exported(tmp_path_factory):
+    """{name: (model, export dir, {signature: inputs}, {signature: outputs without keras}, saved_model_cli text)}."""
+    root = tmp_path_factory.mktemp("exports")
+    rng = np.random.default_rng(0)
+    made, feed = {}, {}
+    for name in zoo.list_models():
+        model, _ = train(name, DATA.get(name, "digits"), config="smoke", verbose=0)
+        path = export_generator(model, root / name, model_card={"config": "smoke", "dataset": DATA.get(name, "digits")})
+        inputs = {sig: s.example(3, rng) for sig, s in signatures_for(model).items()}
+        feed.update({f"{path}|{sig}|{k}": v for sig, x in inputs.items() for k, v in x.items()})
+        made[name] = (model, path, inputs)
+    np.savez(root / "in.npz", **feed)
+    run_python([SCRIPTS / "run_signatures_without_keras.py", root / "in.npz", root / "out.npz", root / "show.json"])
+    shown = json.loads((root / "show.json").read_text())
+    out = {}
+    with np.load(root / "out.npz") as res:
+        for key in res.files:
+            path, sig, k = key.split("|")
+            out.setdefault(path, {}).setdefault(sig, {})[k] = res[key]
+    return {name: (model, path, inputs, out[str(path)], shown[str(path)]) for name, (model, path, inputs) in
+            made.items()}
 
 
-def test_export_signatures_match_keras_in_a_process_without_keras(trained, tmp_path, scripts):
-    path = export_generator(trained, tmp_path / "dcgan", model_card={"dataset": "digits"})
-    assert path == tmp_path / "dcgan" / "1"
+def test_every_registered_model_is_covered():
+    assert sorted(EXPECTED) == zoo.list_models(), "a new model needs its expected signatures here"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_export_signatures_match_keras_without_keras(exported, name):
+    model, path, inputs, outputs, shown = exported[name]
+    listed = {s for s in EXPECTED[name] if f"signature_def['{s}']:" in shown}
+    assert listed == EXPECTED[name]
+    assert shown.count("Method name is: tensorflow/serving/predict") == len(EXPECTED[name])
+    assert set(outputs) == EXPECTED[name]
+    for sig, x in inputs.items():
+        want = reference(model, sig, x)
+        assert set(outputs[sig]) == set(want), sig
+        for key, value in want.items():
+            got = outputs[sig][key]
+            assert got.shape == np.shape(value), (sig, key)
+            if got.dtype == np.uint8:  # rounding of x.5 may differ by one level between the two float paths
+                assert np.max(np.abs(got.astype(int) - np.asarray(value, int))) <= 1, (sig, key)
+            else:
+                np.testing.assert_allclose(got, np.asarray(value), atol=1e-5, err_msg=f"{name} {sig} {key}")
+    card = json.loads((path / "assets.extra" / "model_card.json").read_text())
+    assert card["method"] == name and card["config"] == "smoke" and card["training_steps"] > 0
+    assert set(card["signatures"]) == EXPECTED[name]
+    warmup = list(tf.data.TFRecordDataset(str(path / "assets.extra" / "tf_serving_warmup_requests")))
+    assert len(warmup) == len(EXPECTED[name])
+
+
+def test_saved_model_cli_lists_the_predict_signatures(exported):
+    """The real command line, once (every export above went through the same function in one process)."""
+    _, path, *_ = exported["lsc_gan"]
     shown = subprocess.run(["saved_model_cli", "show", "--dir", str(path), "--all"], capture_output=True, text=True)
     assert shown.returncode == 0, shown.stderr
-    for sig in ("serving_default", "generate_from_seed"):
-        assert f"signature_def['{sig}']" in shown.stdout
-    assert shown.stdout.count("Method name is: tensorflow/serving/predict") >= 2
-
-    latent = np.random.default_rng(0).normal(size=(5, trained.latent_dim)).astype(np.float32)
-    np.savez(tmp_path / "in.npz", latent=latent, seed=7, count=3)
-    run_python([scripts / "run_export_without_keras.py", path, tmp_path / "in.npz", tmp_path / "out.npz"])
-    out = np.load(tmp_path / "out.npz")
-    expected = trained.generator(latent, training=False).numpy()
-    np.testing.assert_allclose(out["default_images"], expected, atol=1e-5)
-    np.testing.assert_array_equal(out["default_images_uint8"], to_uint8(expected))
-    np.testing.assert_allclose(out["seed_images"], trained.generate(3, seed=7).numpy(), atol=1e-5)
-
-    card = json.loads((path / "assets.extra" / "model_card.json").read_text())
-    assert card["method"] == "dcgan" and card["dataset"] == "digits"
-    assert card["model_config"]["latent_dim"] == trained.latent_dim
-    warmup = list(tf.data.TFRecordDataset(str(path / "assets.extra" / "tf_serving_warmup_requests")))
-    assert len(warmup) == 2
+    assert shown.stdout.count("Method name is: tensorflow/serving/predict") == len(EXPECTED["lsc_gan"])
+    assert "signature_def['edit']" in shown.stdout and "signature_def['generate_with_attributes']" in shown.stdout
 
 
-def test_versions_are_atomic_and_immutable(trained, tmp_path):
+def test_bad_codes_are_an_invalid_argument_naming_k(exported):
+    model, path, *_ = exported["latentgan_ae"]
+    loaded = tf.saved_model.load(str(path))
+    k = model.codes.categorical[0]
+    with pytest.raises(tf.errors.InvalidArgumentError, match=f"K={k}"):
+        loaded.signatures["generate_from_codes"](categorical=tf.constant([[k]], tf.int32),
+                                                 continuous=tf.zeros([1, model.codes.continuous]),
+                                                 noise=tf.zeros([1, model.codes.noise_dim]))
+
+
+def test_versions_are_atomic_and_immutable(exported, tmp_path):
+    model = exported["dcgan"][0]
     base = tmp_path / "m"
-    assert export_generator(trained, base).name == "1"
-    assert export_generator(trained, base).name == "2"
-    assert export_generator(trained, base, version=7).name == "7"
-    assert export_generator(trained, base).name == "8"
+    assert export_generator(model, base).name == "1"
+    assert export_generator(model, base).name == "2"
+    assert export_generator(model, base, version=7).name == "7"
+    assert export_generator(model, base).name == "8"
     with pytest.raises(FileExistsError, match="versions are immutable"):
-        export_generator(trained, base, version=2)
+        export_generator(model, base, version=2)
     assert sorted(p.name for p in base.iterdir()) == ["1", "2", "7", "8"]  # no temporary directory left
-
-
-@pytest.mark.parametrize("name", ["latentgan_ae", "sngan", "lsc_conditioned_gan"])
-def test_latent_distribution_generators_export_and_match_keras(name, tmp_path, scripts):
-    model = zoo.build_model(name, config="smoke")
-    model.compile()
-    model.fit(zoo.load_dataset("digits", batch_size=16, image_size=16).take(3), epochs=1, verbose=0)
-    path = export_generator(model, tmp_path / name)
-    latent = np.asarray(model.sample_latent(4, tf.constant([5, 0])))
-    np.savez(tmp_path / "in.npz", latent=latent, seed=7, count=3)
-    run_python([scripts / "run_export_without_keras.py", path, tmp_path / "in.npz", tmp_path / "out.npz"])
-    out = np.load(tmp_path / "out.npz")
-    np.testing.assert_allclose(out["default_images"], model.generator(latent, training=False).numpy(), atol=1e-5)
-    np.testing.assert_allclose(out["seed_images"], model.generate(3, seed=7).numpy(), atol=1e-5)
