@@ -1,2 +1,2 @@
-"""TF Serving configuration, clients and the development server (issue 6; this package is a placeholder
-for them and holds no code yet)."""
+"""TF Serving for zoo exports: ``models.config`` writer and validator (`serving.config`), REST and gRPC clients
+(`serving.client`), and a development server with tensorflow_model_server's flags (`python -m serving`)."""

@@ -75,6 +75,9 @@ def _parser():
     x.add_argument("--run", required=True)
     x.add_argument("--base", help="model base path (default: RUN/export)")
     x.add_argument("--version", type=_positive)
+
+    sub.add_parser("serve", add_help=False, help="development TF Serving server: tensorflow_model_server's flags "
+                   "(zoo serve --help)")
     return p
 
 
@@ -224,6 +227,11 @@ COMMANDS = {"list": cmd_list, "train": cmd_train, "sample": cmd_sample, "evaluat
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["serve"]:  # tensorflow_model_server's flags, parsed by serving.server
+        from serving.server import main as serve
+
+        return serve(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     try:
