@@ -28,7 +28,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["zoo", "zoo.*", "trainers", "trainers.*", "export", "export.*", "serving",
                                     "serving.*"]),
-    package_data={"zoo": ["metrics/weights/*"]},
+    package_data={"zoo": ["metrics/weights/*", "presets/*/*"]},
     install_requires=CORE,
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["zoo=zoo.cli:main"]},

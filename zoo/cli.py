@@ -45,7 +45,9 @@ def _parser():
     t.add_argument("--verbose", default="auto", choices=["auto", "0", "1", "2"])
 
     s = sub.add_parser("sample", help="write a sample grid from a trained run")
-    s.add_argument("--run", required=True, help="run directory holding model.keras")
+    src = s.add_mutually_exclusive_group(required=True)
+    src.add_argument("--run", help="run directory holding model.keras")
+    src.add_argument("--preset", help="pretrained preset: a name (zoo list), a preset directory or a URL")
     s.add_argument("--n", type=_positive, default=64)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--attributes", help="LSC models: the attribute set, NAME or INDEX[=STRENGTH],... "
@@ -72,8 +74,10 @@ def _parser():
     w.add_argument("--out", help="output path (default: RUN/walk_KIND....png|gif); variability prints JSON")
 
     x = sub.add_parser("export", help="export a run's generator as a TF Serving SavedModel")
-    x.add_argument("--run", required=True)
-    x.add_argument("--base", help="model base path (default: RUN/export)")
+    src = x.add_mutually_exclusive_group(required=True)
+    src.add_argument("--run")
+    src.add_argument("--preset", help="pretrained preset: a name (zoo list), a preset directory or a URL")
+    x.add_argument("--base", "--out", dest="base", help="model base path (default: RUN/export; required with --preset)")
     x.add_argument("--version", type=_positive)
 
     sub.add_parser("serve", add_help=False, help="development TF Serving server: tensorflow_model_server's flags "
@@ -115,6 +119,7 @@ def cmd_list(args):
         print(f"  {name:24s} family={zoo.model_family(name):12s} configs={','.join(zoo.list_configs(name))}")
     print("datasets:\n  " + ", ".join(zoo.list_datasets()) + " (image_folder as image_folder:PATH)")
     print("metrics:\n  " + ", ".join(metrics.list_metrics()))
+    print("presets (zoo sample --preset NAME, zoo.load_pretrained(NAME)):\n  " + ", ".join(zoo.list_presets()))
 
 
 def cmd_train(args):
@@ -145,7 +150,7 @@ def cmd_sample(args):
 
     from zoo.visualize import save_grid
 
-    model, _ = _load_run(args.run)
+    model = _load_preset(args.preset) if args.preset else _load_run(args.run)[0]
     if args.attributes is None:
         images = model.generate(args.n, seed=args.seed)
     elif not hasattr(model, "generate_attributes"):
@@ -153,7 +158,8 @@ def cmd_sample(args):
                          f"{getattr(model, 'zoo_name', type(model).__name__)} has none.")
     else:
         images = model.generate_attributes(parse_attributes(args.attributes), args.n, seed=args.seed)
-    print(save_grid(np.asarray(images), args.out or Path(args.run) / "samples.png"))
+    default = Path(args.run) / "samples.png" if args.run else Path(f"{Path(args.preset).name}_samples.png")
+    print(save_grid(np.asarray(images), args.out or default))
 
 
 def parse_attributes(text: str) -> dict:
@@ -217,7 +223,22 @@ def cmd_evaluate(args):
     print(f"records appended to {jsonl}")
 
 
+def _load_preset(spec):
+    import zoo
+
+    return zoo.load_pretrained(spec)
+
+
 def cmd_export(args):
+    if args.preset:
+        from export import export_generator
+
+        if not args.base:
+            raise ValueError("zoo export --preset needs --out DIR (the model base path to serve).")
+        model = _load_preset(args.preset)
+        card = {k: model.preset_card.get(k) for k in ("dataset", "config", "training", "metrics")}
+        print(export_generator(model, args.base, args.version, model_card={**card, "preset": model.preset_card["name"]}))
+        return
     model, info = _load_run(args.run)
     print(_export(model, args.run, info, args.base, args.version))
 

@@ -1,0 +1,71 @@
+"""Build the pretrained presets shipped in ``zoo/presets/`` from finished training runs (run by hand).
+
+    python scripts/build_presets.py            # every preset below whose run exists
+    python scripts/build_presets.py NAME ...
+
+Each preset gets the run's weights without optimizer state, a model card (method, config, dataset, training
+recipe and steps, metric records with their protocol, sha256 of the weights) and a sample grid. The metric is
+fd_classifier: the Fréchet distance in the features of the project's own Fashion-MNIST classifier
+(``zoo-cnn-fashion_mnist-v1``, not Inception), 2,000 generated images (seeds 0.., ``model.generate``) against
+2,000 test images drawn with seed 0, on the machine named in the record. ``tests/test_presets.py`` recomputes it.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import zoo
+from zoo.metrics import evaluate_generator
+from zoo.metrics.classifier import sha256_file
+from zoo.pretrained import CARD, PACKAGE_PRESETS, WEIGHTS
+from zoo.visualize import save_grid
+
+RUNS = Path("/work/runs")
+PRESETS = {  # name: (run directory, what it is)
+    "dcgan_fashion_mnist": (RUNS / "presets/dcgan", "`zoo train dcgan --config quick --epochs 8`"),
+    "lggan_fashion_mnist": (RUNS / "growing/lggan", "scripts/growing_fashion.py (docs/results/growing.md)"),
+    "lsr_gan_fashion_mnist": (RUNS / "vae_gan/lsr_b1_long", "scripts/vae_gan_study.py lsr_b1_long "
+                                                           "(docs/results/vae_gan.md)"),
+    "latentgan_ae_fashion_mnist": (RUNS / "latent/lgae_fashion", "scripts/latent_distribution_study.py "
+                                                                "lgae_fashion (docs/results/latent_distribution.md)"),
+}
+METRIC = {"metric": "fd_classifier", "n": 2000, "split": "test", "seed": 0}
+
+
+def build(name: str) -> Path:
+    run, recipe = PRESETS[name]
+    info = json.loads((run / "run.json").read_text())
+    state = json.loads((run / "state.json").read_text()) if (run / "state.json").exists() else {}
+    model = keras.saving.load_model(run / "model.keras", compile=False)
+    out = PACKAGE_PRESETS / name
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_weights(out / WEIGHTS)
+    records = evaluate_generator(model, info["dataset"], [METRIC["metric"]], n_fake=METRIC["n"], n_real=METRIC["n"],
+                                 split=METRIC["split"], seed=METRIC["seed"])
+    save_grid(np.asarray(model.generate(64, seed=0)), out / "samples.png")
+    steps = {k: v for k, v in state.items() if k.endswith("_iterations")}
+    card = {
+        "name": name, "method": model.zoo_name, "family": zoo.model_family(model.zoo_name),
+        "dataset": info["dataset"], "config": info["config"], "model_config": model.get_config(),
+        "training": {"recipe": recipe, "epochs": state.get("epochs_done", info.get("epochs")),
+                     "batch_size": info.get("batch_size"), "steps_per_epoch": info.get("steps_per_epoch"),
+                     "seed": info.get("seed"), "optimizer_steps": steps, "train_config": info.get("train_config"),
+                     "machine": records[0].protocol["machine"], "versions": info.get("versions")},
+        "metrics": [r.to_dict() for r in records],
+        "files": {WEIGHTS: {"sha256": sha256_file(out / WEIGHTS), "bytes": (out / WEIGHTS).stat().st_size}},
+        "built_with": {"tensorflow": tf.__version__, "keras": keras.__version__, "python": platform.python_version()},
+    }
+    (out / CARD).write_text(json.dumps(card, indent=1, default=str))
+    print(name, [str(r) for r in records], flush=True)
+    return out
+
+
+if __name__ == "__main__":
+    for preset in sys.argv[1:] or [n for n, (run, _) in PRESETS.items() if (run / "model.keras").exists()]:
+        build(preset)

@@ -1,0 +1,140 @@
+"""Pretrained generators from the zoo, offline by default.
+
+    >>> import zoo
+    >>> zoo.list_presets()
+    ['dcgan_fashion_mnist', 'latentgan_ae_fashion_mnist', 'lggan_fashion_mnist', 'lsr_gan_fashion_mnist']
+    >>> model = zoo.load_pretrained("lggan_fashion_mnist")   # the zoo model (a keras.Model)
+    >>> images = model.generate(16, seed=0)                   # model.generator is the bare generator network
+
+A preset is a directory ``NAME/`` with ``model.weights.h5`` (every weight of the model, no optimizer state),
+``model_card.json`` (method, constructor config, dataset, training, metric records with their protocol, and the
+sha256 of the weights) and ``samples.png``. ``load_pretrained(spec)`` finds it, in order:
+
+1. `spec` is a directory: that preset directory.
+2. `spec` is a URL (``https://``, ``http://``, ``file://``) of a ``.tar.gz`` of a preset directory: downloaded into
+   the cache with ``keras.utils.get_file`` and extracted, only with ``allow_download=True`` (or
+   ``ZOO_ALLOW_DOWNLOAD=1``); nothing is fetched otherwise.
+3. `spec` is a name: ``$ZOO_HOME/presets/NAME`` (default ``~/.cache/latent_zoo``), then the presets installed with the
+   package (``zoo/presets/NAME``).
+
+The weights' sha256 is checked against the card before anything is loaded; a mismatch raises
+:class:`PresetHashError` and loads nothing.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from zoo.metrics.classifier import sha256_file
+from zoo.metrics.features import WeightsHashError
+from zoo.registry import _unknown, get_model_class
+
+PACKAGE_PRESETS = Path(__file__).parent / "presets"
+WEIGHTS, CARD = "model.weights.h5", "model_card.json"
+
+
+class PresetHashError(WeightsHashError):
+    """A preset file whose sha256 is not the one its model card records."""
+
+
+def zoo_home() -> Path:
+    return Path(os.environ.get("ZOO_HOME", Path.home() / ".cache" / "latent_zoo"))
+
+
+def _roots() -> list[Path]:
+    return [zoo_home() / "presets", PACKAGE_PRESETS]
+
+
+def list_presets() -> list[str]:
+    """Names of the presets in the cache and in the package."""
+    return sorted({p.name for root in _roots() if root.is_dir() for p in root.iterdir() if (p / CARD).exists()})
+
+
+def _is_url(spec: str) -> bool:
+    return spec.startswith(("http://", "https://", "file://"))
+
+
+def _download(url: str, sha256: str | None, allow_download: bool | None) -> Path:
+    if allow_download is None:
+        allow_download = os.environ.get("ZOO_ALLOW_DOWNLOAD", "") == "1"
+    if not allow_download:
+        raise ValueError(f"{url} is a URL and downloads are off (the zoo works offline by default). Pass "
+                         "allow_download=True or set ZOO_ALLOW_DOWNLOAD=1 to fetch it, or download the archive and "
+                         "pass its extracted directory.")
+    import keras
+
+    name = url.rstrip("/").rsplit("/", 1)[-1]
+    stem = name[:-len(".tar.gz")] if name.endswith(".tar.gz") else name
+    cache = zoo_home()
+    path = Path(keras.utils.get_file(name, url, file_hash=sha256, hash_algorithm="sha256", extract=True,
+                                     cache_dir=str(cache), cache_subdir="downloads"))
+    found = [p.parent for p in path.rglob(CARD)] if path.is_dir() else []
+    if not found:
+        raise ValueError(f"{url} holds no {CARD}: it is not a preset archive (a .tar.gz of a preset directory).")
+    target = cache / "presets" / stem
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        found[0].rename(target)
+    return target
+
+
+def find_preset(spec, *, allow_download: bool | None = None, sha256: str | None = None) -> Path:
+    """The preset directory `spec` names (see the module docstring)."""
+    spec = str(spec)
+    if Path(spec).is_dir():
+        if not (Path(spec) / CARD).exists():
+            raise FileNotFoundError(f"{spec} is a directory without {CARD}: not a preset directory.")
+        return Path(spec)
+    if _is_url(spec):
+        return _download(spec, sha256, allow_download)
+    for root in _roots():
+        if (root / spec / CARD).exists():
+            return root / spec
+    raise _unknown("preset", spec, list_presets())
+
+
+def read_card(path) -> dict:
+    return json.loads((Path(path) / CARD).read_text())
+
+
+def verify(path) -> dict:
+    """Check every file the card lists against its sha256; returns the card."""
+    path = Path(path)
+    card = read_card(path)
+    for name, info in card["files"].items():
+        f = path / name
+        if not f.exists():
+            raise FileNotFoundError(f"{f} is missing from preset {card['name']}.")
+        actual = sha256_file(f)
+        if actual != info["sha256"]:
+            raise PresetHashError(f"{f}: sha256 {actual} does not match {info['sha256']} recorded in "
+                                  f"{path / CARD}. The file is corrupted or was replaced: nothing was loaded. "
+                                  "Delete it and reinstall the package or fetch the preset again.")
+    return card
+
+
+def load_pretrained(spec, *, allow_download: bool | None = None, sha256: str | None = None):
+    """The zoo model of preset `spec` (name, directory or URL), weights hash-checked; inference mode."""
+    path = find_preset(spec, allow_download=allow_download, sha256=sha256)
+    card = verify(path)
+    cls = get_model_class(card["method"])
+    model = cls.from_config(card["model_config"])
+    model.load_weights(path / WEIGHTS)
+    model.trainable = False
+    model.preset_card = card
+    return model
+
+
+def reproduce_metrics(model, card: dict | None = None) -> list[dict]:
+    """Recompute each metric record of the card with its own protocol: ``[{metric, card, measured}]``."""
+    from zoo.metrics import evaluate_generator
+
+    card = card or model.preset_card
+    out = []
+    for rec in card["metrics"]:
+        p = rec["protocol"]
+        [now] = evaluate_generator(model, card["dataset"], [rec["metric"]], n_fake=p["n_fake"], n_real=p["n_real"],
+                                   split=p["split"], seed=p["seed"])
+        out.append({"metric": rec["metric"], "card": rec["value"], "measured": now.value})
+    return out
