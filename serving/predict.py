@@ -3,9 +3,9 @@
 Inputs are checked against the SignatureDef before anything runs, so every bad request is an INVALID_ARGUMENT
 (HTTP 400) whose message names the signature, the input and what was expected: a missing or unknown input, a
 dtype the input does not take, a shape that does not fit (``-1`` = any size), and a batch over the limit. The batch
-of a request is the leading dimension of its batched inputs and, for the seed signatures, the ``count`` / ``rows``
-it asks for; with ``--enable_batching`` the limit is ``max_batch_size`` of ``--batching_parameters_file``
-(TF Serving's message: "Task size N is larger than maximum input batch size M").
+of a request is the largest of the leading dimensions of its inputs and of the ``count``, ``rows`` or ``steps`` it
+asks for. With ``--enable_batching`` the limit is ``max_batch_size`` of ``--batching_parameters_file`` (TF
+Serving's message: "Task size N is larger than maximum input batch size M").
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import tensorflow as tf
 from serving.errors import ServingError, invalid
 
 DEFAULT_SIGNATURE = "serving_default"
-SIZE_INPUTS = ("count", "rows")  # scalar inputs that set how many images a signature generates
+SIZE_INPUTS = ("count", "rows", "steps")  # scalar inputs that set how many images a signature generates
 
 
 def input_specs(sigdef) -> dict:

@@ -18,6 +18,7 @@ import re
 
 import numpy as np
 from google.protobuf import json_format
+from tensorflow_serving.apis import get_model_metadata_pb2
 
 from serving import grpc_api, predict
 from serving.errors import ServingError, invalid
@@ -114,8 +115,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if method == "GET" and (m := STATUS.match(path)):
                 if m["metadata"]:
                     response = grpc_api.metadata_response(app.repository, m["name"], _int(m["version"]), m["label"])
-                    sig_map = grpc_api.signature_def_map(app.repository.resolve(m["name"], _int(m["version"]),
-                                                                               m["label"]))
+                    sig_map = get_model_metadata_pb2.SignatureDefMap()
+                    response.metadata["signature_def"].Unpack(sig_map)
                     return self._reply(200, {"model_spec": proto_json(response.model_spec),
                                              "metadata": {"signature_def": proto_json(sig_map)}})
                 response = grpc_api.status_response(app.repository, m["name"], _int(m["version"]), m["label"])

@@ -89,7 +89,8 @@ def exported(tmp_path_factory):
     rng = np.random.default_rng(0)
     made, feed = {}, {}
     for name in zoo.list_models():
-        model, _ = train(name, DATA.get(name, "digits"), config="smoke", verbose=0)
+        # two epochs of two steps: growing models grow after epoch 1, two-stage models start their GAN stage
+        model, _ = train(name, DATA.get(name, "digits"), config="smoke", epochs=2, steps_per_epoch=2, verbose=0)
         path = export_generator(model, root / name, model_card={"config": "smoke", "dataset": DATA.get(name, "digits")})
         inputs = {sig: s.example(3, rng) for sig, s in signatures_for(model).items()}
         feed.update({f"{path}|{sig}|{k}": v for sig, x in inputs.items() for k, v in x.items()})

@@ -17,6 +17,7 @@ from serving import config as config_lib
 from serving.client import GrpcClient, RestClient
 from serving.errors import ServingError
 from serving.server import App
+from zoo.cli import main as zoo_cli
 
 MAX_BATCH = 8
 STATE = get_model_status_pb2.ModelVersionStatus.State
@@ -86,6 +87,9 @@ def test_config_writer_round_trips_and_the_validator_names_problems(tmp_path):
         config_lib.read_models_config(tmp_path / "bad.config")
     with pytest.raises(ValueError, match="must be absolute"):
         App(["--model_base_path=relative/path"])
+    with pytest.raises(SystemExit) as stopped:  # `zoo serve` takes tensorflow_model_server's flags
+        zoo_cli(["serve", "--model_base_path=relative/path"])
+    assert stopped.value.code == 2
 
 
 def test_grpc_stub_and_http_get_the_savedmodel_answers_in_row_and_columnar_form(served):
