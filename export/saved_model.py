@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from export.signatures import signatures_for
+from trainers.callbacks import optimizer_iterations
 
 
 def next_version(base) -> int:
@@ -33,10 +34,7 @@ def next_version(base) -> int:
 
 def training_steps(model) -> int | None:
     """Optimizer steps taken: the most of ``g_optimizer``, ``d_optimizer`` and ``optimizer``'s iterations."""
-    steps = [int(opt.iterations.numpy()) for opt in (getattr(model, n, None) for n in
-                                                     ("g_optimizer", "d_optimizer", "optimizer"))
-             if opt is not None and hasattr(opt, "iterations")]
-    return max(steps) if steps else None
+    return max(optimizer_iterations(model).values(), default=None)
 
 
 def _describe(fn) -> dict:

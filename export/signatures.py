@@ -41,6 +41,12 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
+from trainers.growing import GrowingMixin
+from zoo.latentgan_ae.model import LatentGANAE
+from zoo.lsc_conditioned.model import LSCConditionedGAN
+from zoo.lsc_gan.attributes import AttributeSpace
+from zoo.vae.model import VAE
+
 PREDICT_METHOD = "tensorflow/serving/predict"
 
 
@@ -187,8 +193,6 @@ def encoder_signatures(model) -> dict[str, Signature]:
 
 
 def _attribute_space(model):
-    from zoo.lsc_gan.attributes import AttributeSpace
-
     space = getattr(model, "attributes", None)
     return space if isinstance(space, AttributeSpace) else None
 
@@ -262,22 +266,13 @@ def generate_like_signatures(model) -> dict[str, Signature]:
     return {"generate_like": Signature(generate_like, lambda b, rng: {**images(b, rng), **_scalars(seed=0)})}
 
 
-def _is(module: str, cls: str):
-    def check(model):
-        import importlib
-
-        return isinstance(model, getattr(importlib.import_module(module), cls))
-
-    return check
-
-
 # (applies to the model?, its extra signatures): the per-method table.
 METHOD_SIGNATURES = [
-    (_is("trainers.growing", "GrowingMixin"), walk_block_signatures),
-    (_is("zoo.vae.model", "VAE"), encoder_signatures),
+    (lambda m: isinstance(m, GrowingMixin), walk_block_signatures),
+    (lambda m: isinstance(m, VAE), encoder_signatures),
     (lambda m: _attribute_space(m) is not None, attribute_signatures),
-    (_is("zoo.latentgan_ae.model", "LatentGANAE"), code_signatures),
-    (_is("zoo.lsc_conditioned.model", "LSCConditionedGAN"), generate_like_signatures),
+    (lambda m: isinstance(m, LatentGANAE), code_signatures),
+    (lambda m: isinstance(m, LSCConditionedGAN), generate_like_signatures),
 ]
 
 

@@ -72,13 +72,16 @@ class RunState(keras.callbacks.Callback):
             return
         state = {"epochs_done": epoch + 1, "started_at_epoch": self.started_at_epoch,
                  "logs": {k: float(np.mean(v)) for k, v in (logs or {}).items()}}
-        for name in ("g_optimizer", "d_optimizer", "optimizer"):
-            opt = getattr(self.model, name, None)
-            if opt is not None:
-                state[f"{name}_iterations"] = int(opt.iterations.numpy())
+        state.update({f"{name}_iterations": n for name, n in optimizer_iterations(self.model).items()})
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=1))
         tmp.replace(self.path)
+
+
+def optimizer_iterations(model) -> dict:
+    """``{"g_optimizer": steps, "d_optimizer": steps, "optimizer": steps}`` for the optimizers `model` has."""
+    opts = {name: getattr(model, name, None) for name in ("g_optimizer", "d_optimizer", "optimizer")}
+    return {name: int(opt.iterations.numpy()) for name, opt in opts.items() if hasattr(opt, "iterations")}
 
 
 def standard_callbacks(out, n_samples=64, sample_seed=1234) -> list[keras.callbacks.Callback]:

@@ -85,6 +85,12 @@ def _parser():
     return p
 
 
+def _pretrained(spec):
+    from zoo.pretrained import load_pretrained
+
+    return load_pretrained(spec)
+
+
 def _load_run(run):
     import keras
 
@@ -150,7 +156,7 @@ def cmd_sample(args):
 
     from zoo.visualize import save_grid
 
-    model = _load_preset(args.preset) if args.preset else _load_run(args.run)[0]
+    model = _pretrained(args.preset) if args.preset else _load_run(args.run)[0]
     if args.attributes is None:
         images = model.generate(args.n, seed=args.seed)
     elif not hasattr(model, "generate_attributes"):
@@ -223,19 +229,13 @@ def cmd_evaluate(args):
     print(f"records appended to {jsonl}")
 
 
-def _load_preset(spec):
-    import zoo
-
-    return zoo.load_pretrained(spec)
-
-
 def cmd_export(args):
     if args.preset:
         from export import export_generator
 
         if not args.base:
             raise ValueError("zoo export --preset needs --out DIR (the model base path to serve).")
-        model = _load_preset(args.preset)
+        model = _pretrained(args.preset)
         card = {k: model.preset_card.get(k) for k in ("dataset", "config", "training", "metrics")}
         print(export_generator(model, args.base, args.version, model_card={**card, "preset": model.preset_card["name"]}))
         return

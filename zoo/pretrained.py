@@ -26,8 +26,7 @@ import json
 import os
 from pathlib import Path
 
-from zoo.metrics.classifier import sha256_file
-from zoo.metrics.features import WeightsHashError
+from zoo.metrics.features import WeightsHashError, verify_sha256
 from zoo.registry import _unknown, get_model_class
 
 PACKAGE_PRESETS = Path(__file__).parent / "presets"
@@ -106,11 +105,8 @@ def verify(path) -> dict:
         f = path / name
         if not f.exists():
             raise FileNotFoundError(f"{f} is missing from preset {card['name']}.")
-        actual = sha256_file(f)
-        if actual != info["sha256"]:
-            raise PresetHashError(f"{f}: sha256 {actual} does not match {info['sha256']} recorded in "
-                                  f"{path / CARD}. The file is corrupted or was replaced: nothing was loaded. "
-                                  "Delete it and reinstall the package or fetch the preset again.")
+        verify_sha256(f, info["sha256"], error=PresetHashError,
+                      advice=f"nothing was loaded. Delete {path} and reinstall the package or fetch the preset again.")
     return card
 
 

@@ -21,12 +21,13 @@ class WeightsHashError(ValueError):
     """A weights file whose sha256 is not the one recorded for it."""
 
 
-def verify_sha256(path, expected: str) -> str:
+def verify_sha256(path, expected: str, *, error=WeightsHashError,
+                  advice="reinstall the package or retrain it (python -m zoo.metrics.classifier).") -> str:
+    """The file's sha256, or `error` naming both hashes when it is not `expected`."""
     actual = clf.sha256_file(path)
     if actual != expected:
-        raise WeightsHashError(f"{path}: sha256 {actual} does not match the recorded {expected}. The file is "
-                               "corrupted or was replaced; reinstall the package or retrain it "
-                               "(python -m zoo.metrics.classifier).")
+        raise error(f"{path}: sha256 {actual} does not match the recorded {expected}. The file is corrupted or was "
+                    f"replaced; {advice}")
     return actual
 
 
