@@ -4,14 +4,27 @@ import json
 import pytest
 
 from tests.conftest import run_python
+from zoo.cli import main
 
 
 def zoo_cli(*args, check=True):
+    """`python -m zoo ARGS` in a subprocess: the real command, for the runs that train."""
     return run_python(["-m", "zoo", *args], check=check)
 
 
-def test_list():
-    out = zoo_cli("list").stdout
+def zoo_in_process(capsys, *args):
+    """``(exit status, stdout, stderr)`` of ``zoo ARGS`` through `zoo.cli.main` (no TensorFlow start-up per call)."""
+    try:
+        status = main(list(args))
+    except SystemExit as stop:
+        status = stop.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_list(capsys):
+    status, out, _ = zoo_in_process(capsys, "list")
+    assert status == 0
     assert "dcgan" in out and "fashion_mnist" in out and "fd_classifier" in out
 
 
@@ -25,10 +38,10 @@ def test_list():
     (["sample", "--run", "/nonexistent"], "must be a directory written by `zoo train`"),
     (["walk", "--run", "/nonexistent", "--kind", "axis"], "must be a directory written by `zoo train`"),
 ])
-def test_bad_arguments_exit_2_with_the_reason(args, message):
-    proc = zoo_cli(*args, check=False)
-    assert proc.returncode == 2
-    assert message in proc.stderr
+def test_bad_arguments_exit_2_with_the_reason(capsys, args, message):
+    status, _, err = zoo_in_process(capsys, *args)
+    assert status == 2
+    assert message in err
 
 
 def test_train_sample_evaluate_export(tmp_path):
@@ -55,7 +68,7 @@ def test_train_sample_evaluate_export(tmp_path):
     assert [m["metric"] for m in card["metrics"]] == ["fd_classifier", "sharpness"]
 
 
-def test_lsc_gan_trains_exports_and_samples_by_attribute(tmp_path):
+def test_lsc_gan_trains_exports_and_samples_by_attribute(tmp_path, capsys):
     run = tmp_path / "run"
     zoo_cli("train", "lsc_gan", "--dataset", "fashion_mnist", "--config", "smoke", "--out", str(run), "--verbose", "2")
     assert (run / "export" / "1" / "saved_model.pb").exists()
@@ -63,5 +76,5 @@ def test_lsc_gan_trains_exports_and_samples_by_attribute(tmp_path):
     assert "kl_generated" in history[0] and len(history) == 3  # header + one epoch per stage
     zoo_cli("sample", "--run", str(run), "--n", "8", "--attributes", "Bag=2,0=-1", "--out", str(tmp_path / "a.png"))
     assert (tmp_path / "a.png").stat().st_size > 100
-    proc = zoo_cli("sample", "--run", str(run), "--attributes", "Shoe", check=False)
-    assert proc.returncode == 2 and "Valid attributes (index: name): 0: T-shirt/top" in proc.stderr
+    status, _, err = zoo_in_process(capsys, "sample", "--run", str(run), "--attributes", "Shoe")
+    assert status == 2 and "Valid attributes (index: name): 0: T-shirt/top" in err
