@@ -7,12 +7,13 @@ The signatures (method ``tensorflow/serving/predict``) are the method's, listed 
 
 ``assets.extra/model_card.json``: method, config, dataset, training steps, metric records (each with its
 protocol), the model's constructor config and every signature's inputs and outputs.
-``assets.extra/tf_serving_warmup_requests``: one PredictRequest per signature, from the signature's example
+``assets.extra/tf_serving_warmup_requests``: one PredictRequest per batchable signature (`warmup_requests`), from its example
 inputs (TF Serving's warmup format: a TFRecord of ``PredictionLog``), written when tensorflow-serving-api is
 installed.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -22,7 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from export.signatures import signatures_for
+from export.signatures import Limits, signatures_for
 from trainers.callbacks import optimizer_iterations
 
 
@@ -44,13 +45,25 @@ def _describe(fn) -> dict:
     return {"inputs": {s.name: spec(s) for s in fn.input_signature}, "outputs": outputs}
 
 
+def batchable(sig) -> bool:
+    """Whether TF Serving's batching session can run `sig`: every input has a leading batch dimension. (With
+    ``--enable_batching`` it refuses the others: "Batching Run() input tensors must have at least one dimension".)"""
+    return all(s.shape.rank and s.shape[0] is None for s in sig.fn.input_signature)
+
+
 def warmup_requests(signatures: dict, batch: int = 1, seed: int = 0) -> list:
-    """``PredictionLog`` protos, one per signature, from each signature's example inputs."""
+    """``PredictionLog`` protos, one per batchable signature, from each signature's example inputs.
+
+    TF Serving replays warmup through the batching session when ``--enable_batching`` is on, and a failed warmup
+    request fails the load; so signatures with scalar inputs (seed, count, steps) get no warmup record, and an
+    export loads with batching on or off."""
     from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 
     rng = np.random.default_rng(seed)
     logs = []
     for name, sig in signatures.items():
+        if not batchable(sig):
+            continue
         req = predict_pb2.PredictRequest(model_spec=model_pb2.ModelSpec(signature_name=name))
         for key, value in sig.example(batch, rng).items():
             req.inputs[key].CopyFrom(tf.make_tensor_proto(value))
@@ -58,7 +71,8 @@ def warmup_requests(signatures: dict, batch: int = 1, seed: int = 0) -> list:
     return logs
 
 
-def export_generator(model, base_dir, version: int | None = None, *, model_card: dict | None = None) -> Path:
+def export_generator(model, base_dir, version: int | None = None, *, model_card: dict | None = None,
+                     limits: Limits | None = None) -> Path:
     """Write `model`'s generator to ``base_dir/<version>/`` atomically; returns that directory.
 
     Args:
@@ -66,7 +80,10 @@ def export_generator(model, base_dir, version: int | None = None, *, model_card:
         base_dir: the model's base path as TF Serving sees it.
         version: integer version; default the next one after the highest present.
         model_card: fields for ``assets.extra/model_card.json`` (``config``, ``dataset``, ``metrics``, ...).
+        limits: what one request may ask (`export.signatures.Limits`; default ``Limits()``), checked inside every
+            signature and written to the model card as ``limits``.
     """
+    limits = limits or Limits()
     base = Path(base_dir)
     base.mkdir(parents=True, exist_ok=True)
     version = next_version(base) if version is None else int(version)
@@ -75,7 +92,7 @@ def export_generator(model, base_dir, version: int | None = None, *, model_card:
         raise FileExistsError(f"{target} exists: versions are immutable, pick another version or leave it unset.")
     tmp = base / f".tmp-{version}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    signatures = signatures_for(model)
+    signatures = signatures_for(model, limits)
     archive = keras.export.ExportArchive()
     archive.track(model)
     for name, sig in signatures.items():
@@ -87,6 +104,7 @@ def export_generator(model, base_dir, version: int | None = None, *, model_card:
         card = {"method": getattr(model, "zoo_name", type(model).__name__), "config": None, "dataset": None,
                 "training_steps": training_steps(model), "metrics": [], "version": version,
                 "model_config": model.get_config(),
+                "limits": dataclasses.asdict(limits),
                 "signatures": {name: _describe(sig.fn) for name, sig in signatures.items()}}
         card.update(model_card or {})
         (extra / "model_card.json").write_text(json.dumps(card, indent=1, default=str))

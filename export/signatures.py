@@ -32,6 +32,13 @@ LSC models (attribute-conditioned prior N(n_S, I), LSC-GAN eq. 8):
                           ``model.generate_like(images, seed)``.
 
 Each signature also has example inputs (``Signature.example``): TF Serving's warmup requests and the tests use them.
+
+Bounds (``Limits``, recorded in the model card, set at export): every signature checks its inputs inside the graph,
+before any work, so a request cannot make the SavedModel do unbounded work or answer inf/NaN -- in the dev server
+and in real TF Serving alike. A violation is an ``InvalidArgument`` (HTTP 400) that names the input and the limit:
+    * images generated per request (``count``; ``B * steps``; ``rows * ((keyframes - 1) * steps_between + 1)``;
+      the batch ``B`` of a batched input) <= ``max_outputs``; sizes >= 1;
+    * float inputs finite and within ``+-max_abs_value`` (1e39 in a JSON latent is inf in float32).
 """
 from __future__ import annotations
 
@@ -48,6 +55,54 @@ from zoo.lsc_gan.attributes import AttributeSpace
 from zoo.vae.model import VAE
 
 PREDICT_METHOD = "tensorflow/serving/predict"
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What one request may ask of an export (checked inside each signature's graph).
+
+    Args:
+        max_outputs: most images (or points) one request may generate or take: 256 images of 32x32 float32 are
+            1 MB of tensor and about 3 MB of JSON per output.
+        max_abs_value: float inputs (latents, noise, strengths, images) must be finite and within this magnitude.
+    """
+
+    max_outputs: int = 256
+    max_abs_value: float = 1e6
+
+    def __post_init__(self):
+        if int(self.max_outputs) < 1 or not float(self.max_abs_value) > 0:
+            raise ValueError(f"Limits need max_outputs >= 1 and max_abs_value > 0, got {self}.")
+
+
+def _guarded(checks, *tensors):
+    """`tensors` behind `checks`: nothing downstream starts before the checks pass (TF runs independent ops in any
+    order, so an assert alone would not stop a huge ``tf.random`` draw from starting)."""
+    with tf.control_dependencies(checks):
+        out = tuple(tf.identity(t) for t in tensors)
+    return out[0] if len(out) == 1 else out
+
+
+def _size_checks(limits: Limits, what: str, size) -> list:
+    """``1 <= size <= max_outputs`` for a request size (int64, so a product of inputs cannot wrap)."""
+    size = tf.cast(size, tf.int64)
+    return [tf.debugging.assert_greater_equal(size, tf.constant(1, tf.int64), message=f"{what} must be >= 1"),
+            tf.debugging.assert_less_equal(size, tf.constant(limits.max_outputs, tf.int64), message=(
+                f"{what} must be <= {limits.max_outputs} (max_outputs of this export; split the request, or "
+                "re-export with a larger max_outputs)"))]
+
+
+def _value_checks(limits: Limits, **inputs) -> list:
+    """Every float input finite and within +-max_abs_value (NaN fails the comparison too)."""
+    return [tf.debugging.Assert(tf.reduce_all(tf.abs(x) <= limits.max_abs_value), [
+        f"input {name} must be finite and within +-{limits.max_abs_value:g} (max_abs_value of this export)"])
+            for name, x in inputs.items()]
+
+
+def _batch_checks(limits: Limits, **inputs) -> list:
+    """The batch (leading dimension) of each batched input within ``1..max_outputs``."""
+    return [c for name, x in inputs.items() for c in _size_checks(limits, f"the batch of input {name}",
+                                                                   tf.shape(x)[0])]
 
 
 @dataclasses.dataclass
@@ -100,12 +155,13 @@ def _scalars(**values):
 
 
 # --------------------------------------------------------------------------------------------- every model
-def generator_signatures(model) -> dict[str, Signature]:
+def generator_signatures(model, limits: Limits) -> dict[str, Signature]:
     d = model.latent_dim
     conditional = _attribute_space(model) is not None
 
     @tf.function(input_signature=[_spec([None, d], tf.float32, "latent")])
     def serving_default(latent):
+        latent = _guarded(_batch_checks(limits, latent=latent) + _value_checks(limits, latent=latent), latent)
         return to_outputs(model.generator(latent, training=False))
 
     if conditional:
@@ -115,6 +171,8 @@ def generator_signatures(model) -> dict[str, Signature]:
                                       _spec([size], tf.float32, "attributes")])
         def generate_from_seed(seed, count, attributes):
             """z ~ N(n_S, I): n_S = attributes repeated over each attribute's block (LSC-GAN eq. 8)."""
+            count, attributes = _guarded(_size_checks(limits, "count", count) + _value_checks(
+                limits, attributes=attributes), count, attributes)
             offset = model.attributes.mean(attributes[None])
             return to_outputs(model.generator(offset + tf.random.stateless_normal([count, d], _seed(seed, 0)),
                                               training=False))
@@ -124,6 +182,7 @@ def generator_signatures(model) -> dict[str, Signature]:
     else:
         @tf.function(input_signature=[_spec([], tf.int64, "seed"), _spec([], tf.int32, "count")])
         def generate_from_seed(seed, count):
+            count = _guarded(_size_checks(limits, "count", count), count)
             return to_outputs(model.generator(model.sample_latent(count, _seed(seed, 0)), training=False))
 
         def seed_example(b, rng):
@@ -133,6 +192,12 @@ def generator_signatures(model) -> dict[str, Signature]:
                                   _spec([], tf.int32, "steps")])
     def interpolate(latent_a, latent_b, steps):
         """``(1 - t) a + t b`` for t = linspace(0, 1, steps) (both ends included)."""
+        checks = _batch_checks(limits, latent_a=latent_a) + _size_checks(limits, "steps", steps) + _size_checks(
+            limits, "images asked for (batch x steps)", tf.cast(tf.shape(latent_a)[0], tf.int64) * tf.cast(
+                steps, tf.int64)) + _value_checks(limits, latent_a=latent_a, latent_b=latent_b)
+        checks.append(tf.debugging.assert_equal(tf.shape(latent_a)[0], tf.shape(latent_b)[0],
+                                                message="latent_a and latent_b must have the same batch size"))
+        latent_a, latent_b, steps = _guarded(checks, latent_a, latent_b, steps)
         t = tf.linspace(0.0, 1.0, steps)[None, :, None]
         latents = (1.0 - t) * latent_a[:, None] + t * latent_b[:, None]
         return {"latents": latents, **to_outputs(_render(model, latents))}
@@ -146,7 +211,7 @@ def generator_signatures(model) -> dict[str, Signature]:
 
 
 # --------------------------------------------------------------------------------------------- growing GANs
-def walk_block_signatures(model) -> dict[str, Signature]:
+def walk_block_signatures(model, limits: Limits) -> dict[str, Signature]:
     d = model.latent_dim
 
     @tf.function(input_signature=[_spec([], tf.int64, "seed"), _spec([], tf.int32, "rows"),
@@ -155,10 +220,15 @@ def walk_block_signatures(model) -> dict[str, Signature]:
     def walk_block(seed, rows, block_start, block_end, keyframes, steps_between):
         """Keyframe k > 0 = the reference with dimensions [block_start, block_end) from a fresh prior draw; frames
         between keyframes a, b are ``a + (b - a) * s / steps_between``, s = 0 .. steps_between - 1."""
-        tf.debugging.assert_less_equal(block_end, d, message=f"block_end must be <= latent_dim ({d})")
-        tf.debugging.assert_less(block_start, block_end, message="block_start must be < block_end")
-        tf.debugging.assert_greater_equal(block_start, 0, message="block_start must be >= 0")
-        tf.debugging.assert_greater(keyframes, 1, message="keyframes must be >= 2")
+        frames = tf.cast(rows, tf.int64) * ((tf.cast(keyframes, tf.int64) - 1) * tf.cast(steps_between, tf.int64) + 1)
+        checks = [tf.debugging.assert_less_equal(block_end, d, message=f"block_end must be <= latent_dim ({d})"),
+                  tf.debugging.assert_less(block_start, block_end, message="block_start must be < block_end"),
+                  tf.debugging.assert_greater_equal(block_start, 0, message="block_start must be >= 0"),
+                  tf.debugging.assert_greater(keyframes, 1, message="keyframes must be >= 2"),
+                  *_size_checks(limits, "rows", rows), *_size_checks(limits, "steps_between", steps_between),
+                  *_size_checks(limits, "keyframes", keyframes),
+                  *_size_checks(limits, "images asked for (rows x ((keyframes - 1) x steps_between + 1))", frames)]
+        rows, keyframes, steps_between = _guarded(checks, rows, keyframes, steps_between)
         refs = model.sample_latent(rows, _seed(seed, 7))
         fresh = tf.reshape(model.sample_latent(rows * (keyframes - 1), _seed(tf.cast(seed, tf.int32) + 1, 7)),
                            [rows, keyframes - 1, d])
@@ -178,14 +248,20 @@ def walk_block_signatures(model) -> dict[str, Signature]:
 
 
 # --------------------------------------------------------------------------------------------- VAE-type
-def encoder_signatures(model) -> dict[str, Signature]:
+def _checked_images(limits, images):
+    return _guarded(_batch_checks(limits, images=images) + _value_checks(limits, images=images), images)
+
+
+def encoder_signatures(model, limits: Limits) -> dict[str, Signature]:
     @tf.function(input_signature=[_image_spec(model)])
     def encode(images):
+        images = _checked_images(limits, images)
         mean, log_variance = model.encode(images, training=False)
         return {"mean": mean, "log_variance": log_variance}
 
     @tf.function(input_signature=[_image_spec(model)])
     def reconstruct(images):
+        images = _checked_images(limits, images)
         return to_outputs(model(images, training=False))
 
     return {"encode": Signature(encode, _images_example(model)),
@@ -197,17 +273,23 @@ def _attribute_space(model):
     return space if isinstance(space, AttributeSpace) else None
 
 
-def attribute_signatures(model) -> dict[str, Signature]:
+def attribute_signatures(model, limits: Limits) -> dict[str, Signature]:
     d, size = model.latent_dim, model.attributes.size
 
     @tf.function(input_signature=[_spec([None, d], tf.float32, "noise"), _spec([None, size], tf.float32, "attributes")])
     def generate_with_attributes(noise, attributes):
+        checks = _batch_checks(limits, noise=noise) + _value_checks(limits, noise=noise, attributes=attributes)
+        checks.append(tf.debugging.assert_equal(tf.shape(noise)[0], tf.shape(attributes)[0],
+                                                message="noise and attributes must have the same batch size"))
+        noise, attributes = _guarded(checks, noise, attributes)
         return to_outputs(model.generator(model.attributes.mean(attributes) + noise, training=False))
 
     @tf.function(input_signature=[_spec([None, d], tf.float32, "latent"), _spec([None, size], tf.float32, "add"),
                                   _spec([None, size], tf.float32, "remove")])
     def edit(latent, add, remove):
         """Eq. 8: z' = z + n_add - n_remove."""
+        latent, add, remove = _guarded(_batch_checks(limits, latent=latent) + _value_checks(
+            limits, latent=latent, add=add, remove=remove), latent, add, remove)
         edited = latent + model.attributes.mean(add) - model.attributes.mean(remove)
         return {"latent": edited, **to_outputs(model.generator(edited, training=False))}
 
@@ -223,7 +305,7 @@ def attribute_signatures(model) -> dict[str, Signature]:
 
 
 # --------------------------------------------------------------------------------------------- latentgan_ae
-def code_signatures(model) -> dict[str, Signature]:
+def code_signatures(model, limits: Limits) -> dict[str, Signature]:
     codes = model.codes
     n_cat = len(codes.categorical)
 
@@ -231,14 +313,18 @@ def code_signatures(model) -> dict[str, Signature]:
                                   _spec([None, codes.continuous], tf.float32, "continuous"),
                                   _spec([None, codes.noise_dim], tf.float32, "noise")])
     def generate_from_codes(categorical, continuous, noise):
+        checks = _batch_checks(limits, categorical=categorical) + _value_checks(limits, continuous=continuous,
+                                                                                 noise=noise)
+        for i, (c, k) in enumerate(zip(tf.unstack(categorical, num=n_cat, axis=1), codes.categorical)):
+            checks += [tf.debugging.assert_non_negative(c, message=f"categorical code {i} must be in 0..{k - 1} (K={k})"),
+                       tf.debugging.assert_less(c, k, message=f"categorical code {i} must be in 0..{k - 1} (K={k})")]
+        categorical, continuous, noise = _guarded(checks, categorical, continuous, noise)
         columns = tf.unstack(categorical, num=n_cat, axis=1)
-        for i, (c, k) in enumerate(zip(columns, codes.categorical)):
-            tf.debugging.assert_non_negative(c, message=f"categorical code {i} must be in 0..{k - 1} (K={k})")
-            tf.debugging.assert_less(c, k, message=f"categorical code {i} must be in 0..{k - 1} (K={k})")
         return to_outputs(model.generator(codes.assemble(noise, columns, continuous), training=False))
 
     @tf.function(input_signature=[_image_spec(model)])
     def cluster(images):
+        images = _checked_images(limits, images)
         q = model.discriminator(model.encoder(images, training=False), training=False)
         logits = [q[f"categorical_{i}"] for i in range(n_cat)]
         out = {"clusters": tf.stack([tf.argmax(v, axis=-1) for v in logits], axis=1)}
@@ -255,9 +341,10 @@ def code_signatures(model) -> dict[str, Signature]:
 
 
 # --------------------------------------------------------------------------------------------- lsc_conditioned_gan
-def generate_like_signatures(model) -> dict[str, Signature]:
+def generate_like_signatures(model, limits: Limits) -> dict[str, Signature]:
     @tf.function(input_signature=[_image_spec(model), _spec([], tf.int64, "seed")])
     def generate_like(images, seed):
+        images = _checked_images(limits, images)
         f = model.features(images)
         z = tf.random.stateless_normal([tf.shape(f)[0], model.noise_dim], seed=_seed(seed, 2))
         return to_outputs(model.generator(tf.concat([z, f], axis=-1), training=False))
@@ -276,10 +363,12 @@ METHOD_SIGNATURES = [
 ]
 
 
-def signatures_for(model) -> dict[str, Signature]:
-    """Every signature `model` exports: the common ones, then its method's."""
-    out = generator_signatures(model)
+def signatures_for(model, limits: Limits | None = None) -> dict[str, Signature]:
+    """Every signature `model` exports, each bounded by `limits` (default ``Limits()``): the common ones, then its
+    method's."""
+    limits = limits or Limits()
+    out = generator_signatures(model, limits)
     for applies, build in METHOD_SIGNATURES:
         if applies(model):
-            out.update(build(model))
+            out.update(build(model, limits))
     return out

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 import zoo
 from export import export_generator, signatures_for
+from export.saved_model import batchable
 from tests.conftest import SCRIPTS, run_python
 from trainers.fit import train
 from zoo import walks
@@ -21,6 +22,10 @@ from zoo.visualize import to_uint8
 DATA = {"growing_mlp_gan": "swiss_roll", "vae": "fashion_mnist", "lsr_gan": "fashion_mnist",
         "lsc_vae": "fashion_mnist", "lsc_gan": "fashion_mnist"}
 COMMON = {"serving_default", "generate_from_seed", "interpolate"}
+# signatures whose inputs all have a batch dimension: TF Serving can batch them, and only they get warmup records
+BATCHABLE = {"serving_default", "encode", "reconstruct", "generate_with_attributes", "edit", "generate_from_codes",
+             "cluster"}
+SIZE_INPUTS = {"count", "steps", "rows", "steps_between", "keyframes"}
 GROWING = {"bgan", "bggan", "cggan", "clggan", "lggan", "growing_mlp_gan"}
 EXPECTED = {**{m: COMMON | {"walk_block"} for m in GROWING},
             "dcgan": COMMON, "sngan": COMMON,
@@ -132,7 +137,8 @@ def test_export_signatures_match_keras_without_keras(exported, name):
     assert card["method"] == name and card["config"] == "smoke" and card["training_steps"] > 0
     assert set(card["signatures"]) == EXPECTED[name]
     warmup = list(tf.data.TFRecordDataset(str(path / "assets.extra" / "tf_serving_warmup_requests")))
-    assert len(warmup) == len(EXPECTED[name])
+    assert len(warmup) == len(EXPECTED[name] & BATCHABLE)
+    assert card["limits"] == {"max_outputs": 256, "max_abs_value": 1e6}
 
 
 def test_saved_model_cli_lists_the_predict_signatures(exported):
@@ -164,3 +170,69 @@ def test_versions_are_atomic_and_immutable(exported, tmp_path):
     with pytest.raises(FileExistsError, match="versions are immutable"):
         export_generator(model, base, version=2)
     assert sorted(p.name for p in base.iterdir()) == ["1", "2", "7", "8"]  # no temporary directory left
+
+
+def _bad_requests(name, signatures, inputs):
+    """``{case: (signature, inputs, texts)}``, the error naming one of `texts`: for every signature, each size input
+    far over max_outputs, each float input with an inf, and every batched input one row over max_outputs; plus
+    the good example itself (texts None). (When several bounds fail, TF reports one of them.)"""
+    cases = {}
+    for sig, x in inputs.items():
+        cases[f"{name}.{sig}.ok"] = (sig, x, None)
+        for key, value in x.items():
+            if key in SIZE_INPUTS:
+                cases[f"{name}.{sig}.{key}_huge"] = (sig, {**x, key: np.asarray(10 ** 9, value.dtype)},
+                                                     (f"{key} must be <= 256", "images asked for"))
+            if value.dtype == np.float32:
+                bad = value.copy()
+                bad.flat[0] = np.inf
+                cases[f"{name}.{sig}.{key}_inf"] = (sig, {**x, key: bad}, (f"input {key} must be finite",))
+        batched = {s.name for s in signatures[sig].fn.input_signature if s.shape.rank and s.shape[0] is None}
+        if batched:
+            big = {k: np.repeat(v[:1], 257, axis=0) if k in batched else v for k, v in x.items()}
+            cases[f"{name}.{sig}.batch_257"] = (sig, big, ("must be <= 256",))
+    return cases
+
+
+def test_every_signature_bounds_its_inputs_when_run_as_tf_serving_runs_it(exported, tmp_path):
+    """Run by tensor names in a tf.compat.v1 Session with keras blocked (TF Serving's C++ path): the examples
+    equal the eager keras-free outputs, and every oversized or non-finite input is an InvalidArgumentError that
+    names the input and the limit, before any work (bounded in the SavedModel, so real TF Serving is too)."""
+    cases, feed = {}, {}
+    for name, (model, path, inputs, outputs, _) in exported.items():
+        for case, (sig, x, text) in _bad_requests(name, signatures_for(model), inputs).items():
+            cases[case] = (name, sig, text)
+            feed.update({f"{case}|{path}|{sig}|{k}": v for k, v in x.items()})
+    np.savez(tmp_path / "cases.npz", **feed)
+    run_python([SCRIPTS / "session_run_without_keras.py", tmp_path / "cases.npz", tmp_path / "out.json"])
+    result = json.loads((tmp_path / "out.json").read_text())
+    assert set(result) == set(cases)
+    for case, (name, sig, text) in cases.items():
+        got = result[case]
+        if text is None:
+            assert got["error"] is None, (case, got["error"])
+            for key, want in exported[name][3][sig].items():
+                np.testing.assert_allclose(np.asarray(got["outputs"][key], want.dtype), want, atol=1e-5,
+                                           err_msg=case)
+        else:
+            assert got["error"] and got["error"].startswith("InvalidArgumentError"), (case, got["error"])
+            assert any(t in got["error"] for t in text), (case, got["error"])
+    assert sum(t is not None for *_, t in cases.values()) > 100  # the bad cases really were generated
+
+
+def test_limits_are_configurable_at_export_and_recorded(exported, tmp_path):
+    from export import Limits
+
+    model = exported["dcgan"][0]
+    path = export_generator(model, tmp_path / "m", limits=Limits(max_outputs=4))
+    card = json.loads((path / "assets.extra" / "model_card.json").read_text())
+    assert card["limits"]["max_outputs"] == 4
+    loaded = tf.saved_model.load(str(path))
+    assert loaded.signatures["generate_from_seed"](seed=tf.constant(0, tf.int64), count=tf.constant(4))[
+        "images"].shape[0] == 4
+    with pytest.raises(tf.errors.InvalidArgumentError, match="count must be <= 4"):
+        loaded.signatures["generate_from_seed"](seed=tf.constant(0, tf.int64), count=tf.constant(5))
+    with pytest.raises(ValueError, match="max_outputs >= 1"):
+        Limits(max_outputs=0)
+    assert batchable(signatures_for(model)["serving_default"]) and not batchable(
+        signatures_for(model)["generate_from_seed"])

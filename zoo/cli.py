@@ -79,6 +79,8 @@ def _parser():
     src.add_argument("--preset", help="pretrained preset: a name (zoo list), a preset directory or a URL")
     x.add_argument("--base", "--out", dest="base", help="model base path (default: RUN/export; required with --preset)")
     x.add_argument("--version", type=_positive)
+    x.add_argument("--max-outputs", type=_positive, default=256,
+                   help="most images one request may generate or send (checked inside every signature; default 256)")
 
     sub.add_parser("serve", add_help=False, help="development TF Serving server: tensorflow_model_server's flags "
                    "(zoo serve --help)")
@@ -104,7 +106,7 @@ def _load_run(run):
     return keras.saving.load_model(path, compile=False), info
 
 
-def _export(model, run, info, base=None, version=None):
+def _export(model, run, info, base=None, version=None, limits=None):
     """Export with a model card from the run's `info` (run.json), state.json and metrics.jsonl."""
     from export import export_generator
 
@@ -113,7 +115,7 @@ def _export(model, run, info, base=None, version=None):
     card = {"dataset": info.get("dataset"), "config": info.get("config"), "training": state,
             "metrics": [json.loads(line) for line in metrics_file.read_text().splitlines()]
             if metrics_file.exists() else []}
-    return export_generator(model, base or Path(run) / "export", version, model_card=card)
+    return export_generator(model, base or Path(run) / "export", version, model_card=card, limits=limits)
 
 
 def cmd_list(args):
@@ -230,17 +232,19 @@ def cmd_evaluate(args):
 
 
 def cmd_export(args):
-    if args.preset:
-        from export import export_generator
+    from export import Limits, export_generator
 
+    limits = Limits(max_outputs=args.max_outputs)
+    if args.preset:
         if not args.base:
             raise ValueError("zoo export --preset needs --out DIR (the model base path to serve).")
         model = _pretrained(args.preset)
         card = {k: model.preset_card.get(k) for k in ("dataset", "config", "training", "metrics")}
-        print(export_generator(model, args.base, args.version, model_card={**card, "preset": model.preset_card["name"]}))
+        print(export_generator(model, args.base, args.version, model_card={**card, "preset": model.preset_card["name"]},
+                               limits=limits))
         return
     model, info = _load_run(args.run)
-    print(_export(model, args.run, info, args.base, args.version))
+    print(_export(model, args.run, info, args.base, args.version, limits))
 
 
 COMMANDS = {"list": cmd_list, "train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate, "walk": cmd_walk,
