@@ -15,7 +15,9 @@ CORE = [
 EXTRAS = {
     # tfds 4.9.10 imports etils.epath, which imports importlib_resources (no longer required by etils 1.15)
     "tfds": ["tensorflow-datasets==4.9.10", "etils[epath]==1.15.0", "importlib-resources==7.1.0"],
-    "serving": ["tensorflow-serving-api==2.21.0", "grpcio==1.85.1"],
+    # aiohttp: the dev server's REST front (asyncio: bounded, timeouts, backlog); orjson: TF Serving's shortest
+    # round-trip float JSON, and 5-10x faster request parsing than json
+    "serving": ["tensorflow-serving-api==2.21.0", "grpcio==1.85.1", "aiohttp==3.14.5", "orjson==3.13.0"],
     "test": ["pytest==9.0.3"],
     "bench": ["torch==2.13.0"],
 }

@@ -8,7 +8,7 @@ PY=${PYTHON:-python3}
 
 # (Re)install when anything is missing or the installed `zoo` is another checkout's.
 here=$(pwd -P)
-installed=$(cd / && "$PY" -c "import zoo, tensorflow_serving, tensorflow_datasets, importlib_resources, pytest, tensorboard; \
+installed=$(cd / && "$PY" -c "import zoo, tensorflow_serving, tensorflow_datasets, importlib_resources, pytest, tensorboard, aiohttp, orjson; \
 import os; print(os.path.dirname(os.path.dirname(os.path.realpath(zoo.__file__))))" 2>/dev/null || true)
 if [ "$installed" != "$here" ] || ! command -v zoo >/dev/null 2>&1; then
   "$PY" -m pip install -q --disable-pip-version-check -e ".[all]"

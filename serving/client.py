@@ -109,18 +109,20 @@ class GrpcClient:
         except grpc.RpcError as err:
             raise ServingError(err.code().name, err.details()) from None
 
-    def predict(self, model, inputs: dict, signature=None, version=None, label=None) -> dict:
+    def predict(self, model, inputs: dict, signature=None, version=None, label=None, output_filter=()) -> dict:
         import tensorflow as tf
 
-        response = self.predict_response(model, inputs, signature, version, label)
+        response = self.predict_response(model, inputs, signature, version, label, output_filter)
         return {k: tf.make_ndarray(v) for k, v in response.outputs.items()}
 
-    def predict_response(self, model, inputs: dict, signature=None, version=None, label=None):
-        """The raw PredictResponse (model_spec says which version answered)."""
+    def predict_response(self, model, inputs: dict, signature=None, version=None, label=None, output_filter=()):
+        """The raw PredictResponse (model_spec says which version answered); `output_filter`: the outputs wanted
+        (default all)."""
         import tensorflow as tf
         from tensorflow_serving.apis import predict_pb2
 
         request = self.spec(predict_pb2.PredictRequest(), model, version, label, signature)
+        request.output_filter.extend(output_filter)
         for key, value in inputs.items():
             request.inputs[key].CopyFrom(tf.make_tensor_proto(np.asarray(value)))
         return self._call(self.prediction.Predict, request)

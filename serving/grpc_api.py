@@ -31,7 +31,7 @@ def status_response(repository, name, version=None, label=None):
 
 def signature_def_map(servable):
     sig_map = get_model_metadata_pb2.SignatureDefMap()
-    for key, sigdef in servable.signature_defs.items():
+    for key, sigdef in servable.metadata_defs.items():
         sig_map.signature_def[key].CopyFrom(sigdef)
     return sig_map
 
@@ -65,7 +65,12 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
                 inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
             except (TypeError, ValueError) as err:
                 raise invalid(f"Input tensor proto could not be read: {err}") from None
-            name, outputs = predict.run(servable, name, inputs, self.app.max_batch_size)
+            outputs_known = set(sigdef.outputs)
+            for key in request.output_filter:
+                if key not in outputs_known:
+                    raise invalid(f"output tensor alias not found in signature: {key} Outputs expected to be in the "
+                                  f"set {{{','.join(sorted(outputs_known))}}}.")
+            name, outputs = predict.run(servable, name, inputs, self.app.batching, timeout=context.time_remaining())
             response = predict_pb2.PredictResponse()
             response.model_spec.name = servable.name
             response.model_spec.version.value = servable.version
@@ -85,11 +90,24 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         except ServingError as err:
             _abort(context, err)
 
-    def _unimplemented(self, request, context):
-        _abort(context, ServingError("UNIMPLEMENTED", "zoo SavedModels have predict signatures only "
-                                     "(tensorflow/serving/predict): use Predict."))
+    def _method(self, request, context, method):
+        """Classify / Regress on a predict signature: INVALID_ARGUMENT naming its method, as TF Serving."""
+        try:
+            servable = self.app.repository.resolve(*spec_of(request.model_spec))
+            predict.check_method(servable, request.model_spec.signature_name, method)
+            raise ServingError("UNIMPLEMENTED", f"{method} is not served by the development server.")
+        except ServingError as err:
+            _abort(context, err)
 
-    Classify = Regress = MultiInference = _unimplemented
+    def Classify(self, request, context):
+        self._method(request, context, "classify")
+
+    def Regress(self, request, context):
+        self._method(request, context, "regress")
+
+    def MultiInference(self, request, context):
+        _abort(context, invalid("MultiInference runs classify and regress signatures: zoo SavedModels have predict "
+                                "signatures only (tensorflow/serving/predict); use Predict."))
 
 
 class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):

@@ -2,10 +2,9 @@
 
 Inputs are checked against the SignatureDef before anything runs, so every bad request is an INVALID_ARGUMENT
 (HTTP 400) whose message names the signature, the input and what was expected: a missing or unknown input, a
-dtype the input does not take, a shape that does not fit (``-1`` = any size), and a batch over the limit. The batch
-of a request is the largest of the leading dimensions of its inputs and of the ``count``, ``rows`` or ``steps`` it
-asks for. With ``--enable_batching`` the limit is ``max_batch_size`` of ``--batching_parameters_file`` (TF
-Serving's message: "Task size N is larger than maximum input batch size M").
+dtype the input does not take, a shape that does not fit (``-1`` = any size). The exported signatures bound the
+work a request may ask for inside their graphs (`export.signatures.Limits`). With ``--enable_batching`` requests go
+through the servable's `serving.batching.Batcher` for their signature (merged with concurrent ones, split back).
 """
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ import tensorflow as tf
 from serving.errors import ServingError, invalid
 
 DEFAULT_SIGNATURE = "serving_default"
-SIZE_INPUTS = ("count", "rows", "steps")  # scalar inputs that set how many images a signature generates
 
 
 def input_specs(sigdef) -> dict:
@@ -35,16 +33,33 @@ def signature(servable, name: str | None):
     return name, servable.signature_defs[name]
 
 
-def check_inputs(name: str, sigdef, inputs: dict, max_batch_size: int | None = None) -> dict:
-    """numpy inputs -> tensors of the signature's dtypes, or INVALID_ARGUMENT saying what was expected."""
+METHODS = {"classify": "tensorflow/serving/classify", "regress": "tensorflow/serving/regress",
+           "predict": "tensorflow/serving/predict"}
+
+
+def check_method(servable, signature_name: str | None, method: str) -> None:
+    """TF Serving's check that a Classify / Regress request names a signature of that method (zoo signatures are
+    all predict ones): INVALID_ARGUMENT naming the signature's method."""
+    name, sigdef = signature(servable, signature_name)
+    if sigdef.method_name != METHODS[method]:
+        kind = {"classify": "classification", "regress": "regression"}.get(method, method)
+        raise invalid(f"Expected {kind} signature method_name to be {METHODS[method]}. Was: {sigdef.method_name} "
+                      f"(signature {name!r}; zoo SavedModels serve :predict only)")
+
+
+def check_inputs(name: str, sigdef, inputs: dict, *, allow_unknown: bool = False) -> dict:
+    """numpy inputs -> arrays of the signature's dtypes, or INVALID_ARGUMENT saying what was expected.
+    `allow_unknown`: drop inputs the signature does not have (REST's columnar form ignores extra keys)."""
     specs = input_specs(sigdef)
     expected = f"Signature {name!r} expects inputs {describe(specs)}."
     missing, unknown = sorted(set(specs) - set(inputs)), sorted(set(inputs) - set(specs))
+    if allow_unknown:
+        inputs, unknown = {k: v for k, v in inputs.items() if k in specs}, []
     if missing or unknown:
         parts = ([f"missing input(s) {', '.join(map(repr, missing))}"] if missing else []) + (
             [f"unknown input(s) {', '.join(map(repr, unknown))}"] if unknown else [])
         raise invalid(f"{'; '.join(parts).capitalize()}. {expected}")
-    out, batch = {}, 0
+    out = {}
     for key, value in inputs.items():
         dtype, shape = specs[key]
         value = np.asarray(value)
@@ -55,11 +70,7 @@ def check_inputs(name: str, sigdef, inputs: dict, max_batch_size: int | None = N
         if len(shape) != value.ndim or any(d not in (-1, s) for d, s in zip(shape, value.shape)):
             raise invalid(f"Input {key!r} has shape {list(value.shape)} but signature {name!r} expects {shape} "
                           f"(-1: any size). {expected}")
-        out[key] = tf.constant(value.astype(dtype.as_numpy_dtype, copy=False))
-        batch = max(batch, value.shape[0] if value.ndim else int(value) if key in SIZE_INPUTS else 0)
-    if max_batch_size and batch > max_batch_size:
-        raise invalid(f"Task size {batch} is larger than maximum input batch size {max_batch_size}. Split the "
-                      "request into smaller batches.")
+        out[key] = value.astype(dtype.as_numpy_dtype, copy=False)
     return out
 
 
@@ -72,22 +83,37 @@ def check_proto_dtypes(name: str, sigdef, protos) -> None:
                           f"{specs[key][0].name}. Signature {name!r} expects inputs {describe(specs)}.")
 
 
-def run(servable, signature_name: str | None, inputs: dict, max_batch_size: int | None = None):
-    """``(signature name, {output: np.ndarray})`` for numpy `inputs`."""
-    name, sigdef = signature(servable, signature_name)
-    tensors = check_inputs(name, sigdef, inputs, max_batch_size)
+def call(servable, name: str, inputs: dict) -> dict:
+    """The signature on checked numpy inputs -> ``{output: np.ndarray}``; TF's errors as TF Serving's codes."""
     try:
-        result = servable.loaded.signatures[name](**tensors)
+        result = servable.loaded.signatures[name](**{k: tf.constant(v) for k, v in inputs.items()})
     except tf.errors.InvalidArgumentError as err:
         raise invalid(_message(err)) from None
     except tf.errors.OpError as err:
         raise ServingError("INTERNAL", _message(err)) from None
-    return name, {k: v.numpy() for k, v in result.items()}
+    return {k: v.numpy() for k, v in result.items()}
+
+
+def run(servable, signature_name: str | None, inputs: dict, batching=None, *, allow_unknown: bool = False,
+        timeout: float | None = None):
+    """``(signature name, {output: np.ndarray})`` for numpy `inputs`; `batching`: the server's
+    `serving.batching.Options` when ``--enable_batching`` is on."""
+    name, sigdef = signature(servable, signature_name)
+    arrays = check_inputs(name, sigdef, inputs, allow_unknown=allow_unknown)
+    if batching is None:
+        return name, call(servable, name, arrays)
+    return name, servable.batcher(name, batching).submit(arrays, timeout)
 
 
 def _message(err) -> str:
-    """The op's own words, without TF's "Graph execution error:" header and node listings."""
-    lines = [ln.strip() for ln in err.message.splitlines()]
+    """The op's own words, without TF's "Graph execution error:" header, node listings and, for a failed
+    ``tf.debugging`` check, the condition's tensor dump (its message names the input and the limit)."""
+    lines = [ln.strip().replace("<stack traces unavailable>", "").strip() for ln in err.message.splitlines()]
     kept = [ln for ln in lines if ln and not ln.startswith("[[") and "Graph execution error" not in ln
             and not ln.startswith("Detected at node")]
-    return " ".join(kept[:3]) or lines[0]
+    text = " ".join(kept[:3]) or lines[0]
+    if text.startswith("assertion failed: [") and "] [" in text:
+        text = text[len("assertion failed: ["):text.index("] [")]
+    elif text.startswith("assertion failed: [") and text.endswith("]"):
+        text = text[len("assertion failed: ["):-1]
+    return text

@@ -1,31 +1,56 @@
-"""TF Serving's REST API (tensorflow/serving g3doc ``api_rest.md``) over :class:`ModelRepository`.
+"""TF Serving's REST API (tensorflow/serving g3doc ``api_rest.md``) over :class:`ModelRepository`, on aiohttp.
 
     GET  /v1/models/NAME[/versions/N | /labels/L]            -> {"model_version_status": [...]}
     GET  /v1/models/NAME[/versions/N | /labels/L]/metadata   -> {"model_spec": ..., "metadata": {"signature_def": ...}}
     POST /v1/models/NAME[/versions/N | /labels/L]:predict    -> {"predictions": [...]} or {"outputs": ...}
 
-Predict bodies: ``{"signature_name": ..., "instances": [...]}`` (row format: one entry per example, a value when
-the signature has one input, else ``{input: value}``; the response is one entry per example) or ``{"inputs": ...}``
-(columnar: ``{input: batch}`` or one batch; the response is ``{"outputs": {output: batch}}``, or one batch for a
-single output), never both. Signatures with scalar inputs (seed, count) take the columnar form. Errors: the HTTP
-status of the canonical code and ``{"error": "<message>"}``.
+Bodies are read and written with TF Serving's rules (`serving.json_tensor`). Errors: the HTTP status of the
+canonical code and ``{"error": "<message>"}``, for every path and method (an unknown one is "Malformed request",
+400, as http_rest_api_handler.cc answers). Model names and labels in the path are URL-decoded.
+
+The server (aiohttp's, asyncio: a connection costs a coroutine, not a thread) is bounded everywhere:
+    * ``--rest_api_num_threads`` worker threads decode, run and encode requests; reading a body costs no thread, so
+      slow or half-sent requests hold no worker;
+    * ``--rest_api_timeout_in_ms`` (TF Serving's, default 30 s) bounds each request, from its first byte to its
+      answer (DEADLINE_EXCEEDED, HTTP 504), and closes a connection idle or half-sent for that long;
+    * ``--rest_api_max_request_bytes`` (dev server only, default 16 MiB) bounds a body (HTTP 413), header lines
+      are capped by aiohttp (8 KiB), a malformed request line or Content-Length is answered 400 at once;
+    * the listen backlog is 1024.
 """
 from __future__ import annotations
 
-import http.server
-import json
+import asyncio
+import concurrent.futures
+import logging
 import re
+import threading
+import time
+import urllib.parse
 
-import numpy as np
+from aiohttp import http_exceptions, web
 from google.protobuf import json_format
 from tensorflow_serving.apis import get_model_metadata_pb2
 
-from serving import grpc_api, predict
-from serving.errors import ServingError, invalid
+from serving import grpc_api, json_tensor, predict
+from serving.errors import HTTP_STATUS, ServingError, invalid
 
-_SPEC = r"/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>-?\d+)|/labels/(?P<label>[^/:]+))?"
+_SPEC = r"/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+)|/labels/(?P<label>[^/:]+))?"
 PREDICT = re.compile(_SPEC + r":(?P<method>predict|classify|regress)$", re.I)
 STATUS = re.compile(_SPEC + r"(?P<metadata>/metadata)?$", re.I)
+BACKLOG = 1024
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "POST, GET",
+        "Access-Control-Allow-Headers": "Content-Type"}
+
+
+class _QuietBadRequests(logging.Filter):
+    """aiohttp logs a traceback for each malformed request it answers 400 (a bad Content-Length, a header line
+    over 8 KiB): that is the client's error, already answered; drop it from the server's log."""
+
+    def filter(self, record):
+        return not (record.exc_info and isinstance(record.exc_info[1], http_exceptions.HttpProcessingError))
+
+
+logging.getLogger("aiohttp.server").addFilter(_QuietBadRequests())
 
 
 def proto_json(message) -> dict:
@@ -33,106 +58,104 @@ def proto_json(message) -> dict:
                                      always_print_fields_with_no_presence=True)
 
 
-def parse_predict_body(body: bytes, servable):
-    """``(signature name, {input: np.ndarray}, "row" | "columnar")``."""
+def _decode(text):
+    return None if text is None else urllib.parse.unquote(text)
+
+
+def _spec(m):
+    """``(name, version, label)`` of a path match: name and label URL-decoded (TF Serving's ``DecodeArg``)."""
+    return _decode(m["name"]), None if m["version"] is None else int(m["version"]), _decode(m["label"])
+
+
+def process(app, method: str, path: str, body: bytes, timeout: float | None = None) -> tuple[int, bytes]:
+    """One REST request -> ``(HTTP status, JSON body)``; runs on a worker thread."""
     try:
-        request = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError) as err:
-        raise invalid(f"JSON Parse error: {err}") from None
-    if not isinstance(request, dict):
-        raise invalid('JSON Value: the request body must be an object with "instances" or "inputs".')
-    if ("instances" in request) == ("inputs" in request):
-        raise invalid('Missing \'inputs\' or \'instances\' key: a predict request has exactly one of them.')
-    name, sigdef = predict.signature(servable, request.get("signature_name"))
-    names = sorted(sigdef.inputs)
-    if "inputs" in request:
-        value = request["inputs"]
-        if not isinstance(value, dict):
-            if len(names) != 1:
-                raise invalid(f"Signature {name!r} has inputs {', '.join(names)}: \"inputs\" must be an object "
-                              "{input: batch}.")
-            value = {names[0]: value}
-        inputs = value
-        return name, {k: np.asarray(v) for k, v in inputs.items()}, "columnar"
-    instances = request["instances"]
-    if not isinstance(instances, list) or not instances:
-        raise invalid('"instances" must be a non-empty list, one entry per example.')
-    if all(isinstance(i, dict) for i in instances):
-        keys = set(instances[0])
-        if any(set(i) != keys for i in instances):
-            raise invalid("Every instance must have the same named inputs.")
-        return name, {k: np.asarray([i[k] for i in instances]) for k in keys}, "row"
-    if len(names) != 1:
-        raise invalid(f"Signature {name!r} has inputs {', '.join(names)}: each instance must be an object "
-                      "{input: value}.")
-    return name, {names[0]: np.asarray(instances)}, "row"
+        if method == "POST" and (m := PREDICT.match(path)):
+            servable = app.repository.resolve(*_spec(m))
+            doc = json_tensor.parse(body)
+            signature_name = json_tensor.signature_name(doc)
+            if m["method"].lower() != "predict":
+                predict.check_method(servable, signature_name, m["method"].lower())
+            name, sigdef = predict.signature(servable, signature_name)
+            dtypes = {k: spec[0] for k, spec in predict.input_specs(sigdef).items()}
+            inputs, fmt = json_tensor.predict_inputs(doc, dtypes)
+            _, outputs = predict.run(servable, name, inputs, app.batching, timeout=timeout)
+            return 200, json_tensor.predict_response(outputs, fmt)
+        if method == "GET" and (m := STATUS.match(path)):
+            if m["metadata"]:
+                response = grpc_api.metadata_response(app.repository, *_spec(m))
+                sig_map = get_model_metadata_pb2.SignatureDefMap()
+                response.metadata["signature_def"].Unpack(sig_map)
+                return 200, json_tensor.dumps({"model_spec": proto_json(response.model_spec),
+                                               "metadata": {"signature_def": proto_json(sig_map)}})
+            return 200, json_tensor.dumps(proto_json(grpc_api.status_response(app.repository, *_spec(m))))
+        raise invalid(f"Malformed request: {method} {path}")
+    except ServingError as err:
+        return err.http_status, json_tensor.dumps({"error": err.message})
+    except Exception as err:  # never drop the connection without an answer
+        return 500, json_tensor.dumps({"error": f"{type(err).__name__}: {err}"})
 
 
-def format_outputs(outputs: dict, fmt: str):
-    if fmt == "columnar":
-        if len(outputs) == 1:
-            return {"outputs": next(iter(outputs.values())).tolist()}
-        return {"outputs": {k: v.tolist() for k, v in outputs.items()}}
-    sizes = {k: (v.shape[0] if v.ndim else None) for k, v in outputs.items()}
-    if len(set(sizes.values())) != 1 or None in sizes.values():
-        raise invalid(f"Tensor name: outputs have inconsistent batch sizes {sizes}; use the columnar "
-                      '"inputs" form for this signature.')
-    n = next(iter(sizes.values()))
-    if len(outputs) == 1:
-        return {"predictions": next(iter(outputs.values())).tolist()}
-    return {"predictions": [{k: v[i].tolist() for k, v in outputs.items()} for i in range(n)]}
+class RestServer:
+    """The REST front: aiohttp on its own event loop thread, requests on a bounded thread pool."""
 
+    def __init__(self, app, host: str, port: int, *, threads: int, timeout_s: float, max_request_bytes: int,
+                 cors: bool = False):
+        self.app, self.host, self.port = app, host, port
+        self.threads, self.timeout_s, self.max_request_bytes, self.cors = threads, timeout_s, max_request_bytes, cors
+        self.pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="zoo-rest")
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="zoo-rest-loop")
+        self._runner = None
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    """One request; ``self.server.app`` is the :class:`serving.server.App`."""
+    def _reply(self, status: int, body: bytes) -> web.Response:
+        headers = dict(CORS) if self.cors else {}
+        return web.Response(status=status, body=body, content_type="application/json", headers=headers)
 
-    protocol_version = "HTTP/1.1"
+    def _error(self, code: str, message: str, status: int | None = None) -> web.Response:
+        return self._reply(status or HTTP_STATUS[code], json_tensor.dumps({"error": message}))
 
-    def log_message(self, fmt, *args):  # quiet: the server logs loads and errors
-        pass
-
-    def _reply(self, status: int, payload) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _handle(self, method: str):
-        app = self.server.app
-        path = self.path.split("?")[0]
+    async def handle(self, request: web.Request) -> web.Response:
+        start = time.monotonic()
+        path = request.raw_path.split("?", 1)[0]
+        if self.cors and request.method == "OPTIONS":
+            return self._reply(200, b"")
+        if request.content_length is not None and request.content_length > self.max_request_bytes:
+            return self._error("INVALID_ARGUMENT", f"Request body of {request.content_length} bytes is over the "
+                               f"server's limit of {self.max_request_bytes} (--rest_api_max_request_bytes).", 413)
         try:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if method == "POST" and (m := PREDICT.match(path)):
-                if m["method"].lower() != "predict":
-                    raise ServingError("UNIMPLEMENTED", f"{m['method']} is not served: zoo SavedModels have "
-                                       "predict signatures only (tensorflow/serving/predict).")
-                servable = app.repository.resolve(m["name"], _int(m["version"]), m["label"])
-                name, inputs, fmt = parse_predict_body(body, servable)
-                _, outputs = predict.run(servable, name, inputs, app.max_batch_size)
-                return self._reply(200, format_outputs(outputs, fmt))
-            if method == "GET" and (m := STATUS.match(path)):
-                if m["metadata"]:
-                    response = grpc_api.metadata_response(app.repository, m["name"], _int(m["version"]), m["label"])
-                    sig_map = get_model_metadata_pb2.SignatureDefMap()
-                    response.metadata["signature_def"].Unpack(sig_map)
-                    return self._reply(200, {"model_spec": proto_json(response.model_spec),
-                                             "metadata": {"signature_def": proto_json(sig_map)}})
-                response = grpc_api.status_response(app.repository, m["name"], _int(m["version"]), m["label"])
-                return self._reply(200, proto_json(response))
-            raise invalid(f"Malformed request: {method} {path}")
-        except ServingError as err:
-            self._reply(err.http_status, {"error": err.message})
-        except Exception as err:  # never drop the connection without an answer
-            self._reply(500, {"error": f"{type(err).__name__}: {err}"})
+            async with asyncio.timeout(self.timeout_s):
+                body = await request.read()
+                left = self.timeout_s - (time.monotonic() - start)
+                status, payload = await self.loop.run_in_executor(self.pool, process, self.app, request.method,
+                                                                  path, body, left)
+        except TimeoutError:
+            return self._error("DEADLINE_EXCEEDED", f"Deadline exceeded: the request took longer than "
+                               f"{self.timeout_s * 1000:.0f} ms (--rest_api_timeout_in_ms).")
+        except web.HTTPRequestEntityTooLarge:
+            return self._error("INVALID_ARGUMENT", f"Request body is over the server's limit of "
+                               f"{self.max_request_bytes} bytes (--rest_api_max_request_bytes).", 413)
+        return self._reply(status, payload)
 
-    def do_GET(self):
-        self._handle("GET")
+    async def _start(self):
+        application = web.Application(client_max_size=self.max_request_bytes)
+        application.router.add_route("*", "/{tail:.*}", self.handle)
+        self._runner = web.AppRunner(application, access_log=None, keepalive_timeout=self.timeout_s,
+                                     handle_signals=False, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=BACKLOG, reuse_address=True)
+        await site.start()
+        return site._server.sockets[0].getsockname()[1]
 
-    def do_POST(self):
-        self._handle("POST")
+    def start(self) -> int:
+        """Serve; returns the port (useful with port 0)."""
+        self._thread.start()
+        self.port = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(30)
+        return self.port
 
-
-def _int(text):
-    return None if text is None else int(text)
+    def stop(self):
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.pool.shutdown(wait=False, cancel_futures=True)

@@ -45,3 +45,31 @@ def kill_then_resume(cmd, out, kill_after_epoch):
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return saved, json.loads((Path(out) / "state.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def serving_exports(tmp_path_factory):
+    """Exports the serving tests share: dcgan versions 1 and 2 (other weights), latentgan_ae, a models.config with
+    labels stable -> 1 and canary -> 2, and a batching parameters file (max_batch_size 8)."""
+    import zoo
+    from export import export_generator
+    from serving import config as config_lib
+
+    root = tmp_path_factory.mktemp("serving")
+    digits = zoo.load_dataset("digits", batch_size=16, image_size=16)
+    dcgan = zoo.build_model("dcgan", config="smoke")
+    dcgan.compile()
+    dcgan.fit(digits.take(2), epochs=1, verbose=0)
+    export_generator(dcgan, root / "dcgan")                   # version 1
+    dcgan.fit(digits.take(2), epochs=1, verbose=0)
+    export_generator(dcgan, root / "dcgan")                   # version 2: other weights
+    lgae = zoo.build_model("latentgan_ae", config="smoke")
+    lgae.compile()
+    lgae.fit(digits.take(2), epochs=1, verbose=0)
+    export_generator(lgae, root / "lgae")
+    config = config_lib.write_models_config(root / "models.config", [
+        {"name": "dcgan", "base_path": root / "dcgan", "versions": [1, 2], "labels": {"stable": 1, "canary": 2}},
+        {"name": "lgae", "base_path": root / "lgae"}])
+    (root / "batching.config").write_text("max_batch_size { value: 8 }\nbatch_timeout_micros { value: 50000 }\n"
+                                          "num_batch_threads { value: 1 }\n")
+    return {"root": root, "config": config, "lgae": lgae, "dcgan": dcgan}

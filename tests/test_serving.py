@@ -19,7 +19,6 @@ from serving.errors import ServingError
 from serving.server import App
 from zoo.cli import main as zoo_cli
 
-MAX_BATCH = 8
 STATE = get_model_status_pb2.ModelVersionStatus.State
 
 
@@ -31,24 +30,14 @@ def _fit(name, epochs=1):
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    root = tmp_path_factory.mktemp("serving")
-    dcgan = _fit("dcgan")
-    export_generator(dcgan, root / "dcgan")                   # version 1
-    dcgan.fit(zoo.load_dataset("digits", batch_size=16, image_size=16).take(2), epochs=1, verbose=0)
-    export_generator(dcgan, root / "dcgan")                   # version 2: other weights
-    lgae = _fit("latentgan_ae")
-    export_generator(lgae, root / "lgae")
-    config = config_lib.write_models_config(root / "models.config", [
-        {"name": "dcgan", "base_path": root / "dcgan", "versions": [1, 2], "labels": {"stable": 1, "canary": 2}},
-        {"name": "lgae", "base_path": root / "lgae"}])
-    (root / "batching.config").write_text(f"max_batch_size {{ value: {MAX_BATCH} }}\n")
-    app = App(["--port=0", "--rest_api_port=0", f"--model_config_file={config}", "--file_system_poll_wait_seconds=1",
-               "--enable_batching", f"--batching_parameters_file={root / 'batching.config'}"])
+def served(serving_exports):
+    root = serving_exports["root"]
+    app = App(["--port=0", "--rest_api_port=0", f"--model_config_file={serving_exports['config']}",
+               "--file_system_poll_wait_seconds=1"])
     app.args.rest_api_port = _free_port()
     app.start()
     local = {v: tf.saved_model.load(str(root / "dcgan" / str(v))) for v in (1, 2)}
-    yield {"app": app, "root": root, "lgae": lgae, "local": local,
+    yield {"app": app, "root": root, "lgae": serving_exports["lgae"], "local": local,
            "rest": RestClient(f"http://localhost:{app.rest_port}"), "grpc": GrpcClient(f"localhost:{app.grpc_port}")}
     app.stop()
 
@@ -147,7 +136,7 @@ def test_status_and_metadata_have_tf_servings_shapes(served):
     meta = rest.metadata("dcgan", version=1)
     assert meta["model_spec"] == {"name": "dcgan", "version": "1", "signature_name": ""}
     sigs = meta["metadata"]["signature_def"]["signature_def"]
-    assert set(sigs) == {"serving_default", "generate_from_seed", "interpolate"}
+    assert set(sigs) == {"serving_default", "generate_from_seed", "interpolate", "__saved_model_init_op"}
     assert sigs["serving_default"]["method_name"] == "tensorflow/serving/predict"
     assert sigs["serving_default"]["inputs"]["latent"]["dtype"] == "DT_FLOAT"
     assert [d["size"] for d in sigs["serving_default"]["inputs"]["latent"]["tensor_shape"]["dim"]] == ["-1", "16"]
@@ -158,10 +147,11 @@ def test_status_and_metadata_have_tf_servings_shapes(served):
 
 BAD_REST = [  # (what, method, path, body, status, text in the error)
     ("wrong shape", "POST", "/v1/models/dcgan:predict", {"inputs": {"latent": [[0.0] * 5]}}, 400, "expects [-1, 16]"),
-    ("wrong dtype", "POST", "/v1/models/dcgan:predict",
-     {"signature_name": "generate_from_seed", "inputs": {"seed": 1.5, "count": 1}}, 400, "must be int64"),
+    ("float for an int", "POST", "/v1/models/dcgan:predict",
+     {"signature_name": "generate_from_seed", "inputs": {"seed": 1.5, "count": 1}}, 400,
+     "JSON Value: 1.5 Type: Number is not of expected type: int64"),
     ("missing input", "POST", "/v1/models/dcgan:predict",
-     {"signature_name": "generate_from_seed", "inputs": {"seed": 1}}, 400, "Missing input(s) 'count'"),
+     {"signature_name": "generate_from_seed", "inputs": {"seed": 1}}, 400, "Missing named input: count"),
     ("unknown signature", "POST", "/v1/models/dcgan:predict", {"signature_name": "nope", "inputs": [[0.0] * 16]},
      400, 'signature name: "nope" not found'),
     ("unknown model", "POST", "/v1/models/nope:predict", {"inputs": [[0.0] * 16]}, 404, "Servable not found"),
@@ -170,16 +160,52 @@ BAD_REST = [  # (what, method, path, body, status, text in the error)
     ("unknown label", "POST", "/v1/models/dcgan/labels/nope:predict", {"inputs": [[0.0] * 16]}, 400,
      "Unrecognized servable version label"),
     ("malformed JSON", "POST", "/v1/models/dcgan:predict", b"{not json", 400, "JSON Parse error"),
+    ("empty body", "POST", "/v1/models/dcgan:predict", b"", 400, "The document is empty"),
     ("both forms", "POST", "/v1/models/dcgan:predict", {"inputs": [[0.0] * 16], "instances": [[0.0] * 16]}, 400,
-     "exactly one"),
-    ("batch over the limit", "POST", "/v1/models/dcgan:predict", {"inputs": [[0.0] * 16] * (MAX_BATCH + 1)}, 400,
-     f"Task size {MAX_BATCH + 1} is larger than maximum input batch size {MAX_BATCH}"),
-    ("count over the limit", "POST", "/v1/models/dcgan:predict",
-     {"signature_name": "generate_from_seed", "inputs": {"seed": 0, "count": 10_000}}, 400, "Task size 10000"),
+     "expecting only one of 'inputs' or 'instances'"),
     ("bad code value", "POST", "/v1/models/lgae:predict",
      {"signature_name": "generate_from_codes", "instances": [{"categorical": [7], "continuous": [0.0], "noise": [0.0] * 4}]},
      400, "K=3"),
-    ("classify", "POST", "/v1/models/dcgan:classify", {"examples": []}, 501, "predict signatures only"),
+    # bounded work inside the SavedModel (export.signatures.Limits)
+    ("count over max_outputs", "POST", "/v1/models/dcgan:predict",
+     {"signature_name": "generate_from_seed", "inputs": {"seed": 0, "count": 2000}}, 400, "count must be <= 256"),
+    ("steps = 10^9", "POST", "/v1/models/dcgan:predict", {"signature_name": "interpolate", "inputs": {
+        "latent_a": [[0.0] * 16], "latent_b": [[0.0] * 16], "steps": 10 ** 9}}, 400, "steps must be <= 256"),
+    ("batch over max_outputs", "POST", "/v1/models/dcgan:predict", {"inputs": [[0.0] * 16] * 257}, 400,
+     "the batch of input latent must be <= 256"),
+    ("latent Infinity", "POST", "/v1/models/dcgan:predict", b'{"inputs": [[Infinity' + b", 0" * 15 + b"]]}", 400,
+     "input latent must be finite"),
+    # no silent conversion (json_tensor.cc's type rules)
+    ("count 2^32 + 1", "POST", "/v1/models/dcgan:predict",
+     {"signature_name": "generate_from_seed", "inputs": {"seed": 0, "count": 4294967297}}, 400,
+     "JSON Value: 4294967297 Type: Number is not of expected type: int32"),
+    ("seed 2^63", "POST", "/v1/models/dcgan:predict",
+     {"signature_name": "generate_from_seed", "inputs": {"seed": 2 ** 63, "count": 1}}, 400,
+     "is not of expected type: int64"),
+    ("count true", "POST", "/v1/models/dcgan:predict",
+     {"signature_name": "generate_from_seed", "inputs": {"seed": 0, "count": True}}, 400,
+     "JSON Value: true Type: True is not of expected type: int32"),
+    ("latent 1e39", "POST", "/v1/models/dcgan:predict", b'{"inputs": [[1e39' + b", 0" * 15 + b"]]}", 400,
+     "out of range for float32"),
+    ("ragged list", "POST", "/v1/models/dcgan:predict", {"inputs": [[0.0] * 16, [0.0] * 15]}, 400,
+     "Encountered list at unexpected size: 15 at level: 1 expected size: 16"),
+    ("ragged instances", "POST", "/v1/models/dcgan:predict", {"instances": [[0.0] * 16, [0.0] * 15]}, 400,
+     "Failed to process element: 1 of 'instances' list"),
+    ("100-deep nesting", "POST", "/v1/models/dcgan:predict", b'{"inputs": ' + b"[" * 100 + b"0" + b"]" * 100 + b"}",
+     400, "nested 100 lists deep"),
+    ("100000-deep nesting", "POST", "/v1/models/dcgan:predict", b'{"inputs": ' + b"[" * 100000 + b"]" * 100000 + b"}",
+     400, "JSON Parse error"),
+    ("signature_name a list", "POST", "/v1/models/dcgan:predict", {"signature_name": ["x"], "inputs": [[0.0] * 16]},
+     400, "'signature_name' key must be a string value"),
+    ("body not an object", "POST", "/v1/models/dcgan:predict", b"[1, 2]", 400, "Is not object"),
+    # TF Serving's answers for other methods and paths
+    ("classify", "POST", "/v1/models/dcgan:classify", {"examples": []}, 400,
+     "Expected classification signature method_name to be tensorflow/serving/classify. Was: "
+     "tensorflow/serving/predict"),
+    ("regress", "POST", "/v1/models/dcgan:regress", {"examples": []}, 400,
+     "Expected regression signature method_name to be tensorflow/serving/regress"),
+    ("PUT", "PUT", "/v1/models/dcgan:predict", {"inputs": [[0.0] * 16]}, 400, "Malformed request: PUT"),
+    ("DELETE", "DELETE", "/v1/models/dcgan", None, 400, "Malformed request: DELETE"),
     ("unknown path", "GET", "/v1/nothing", None, 400, "Malformed request"),
 ]
 
