@@ -140,6 +140,18 @@ class Batcher:
             thread.start()
 
     def submit(self, inputs: dict, timeout: float | None = None) -> dict:
+        """Enqueue and wait for this task's outputs (DEADLINE_EXCEEDED after `timeout` seconds)."""
+        future = self.enqueue(inputs)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise ServingError("DEADLINE_EXCEEDED", "Deadline exceeded while the request waited for its batch") \
+                from None
+
+    def enqueue(self, inputs: dict) -> concurrent.futures.Future:
+        """Queue a task; its future gets ``{output: its rows}`` or the batch's error (asyncio callers await it
+        without holding a thread)."""
         size = task_size(inputs)
         if size > self.options.max_batch_size:
             raise invalid(f"Task size {size} is larger than maximum input batch size {self.options.max_batch_size}. "
@@ -152,12 +164,7 @@ class Batcher:
                                    "full")
             self._queue.append(task)
             self._cv.notify()
-        try:
-            return task.future.result(timeout)
-        except concurrent.futures.TimeoutError:
-            task.future.cancel()
-            raise ServingError("DEADLINE_EXCEEDED", "Deadline exceeded while the request waited for its batch") \
-                from None
+        return task.future
 
     def stop(self):
         with self._cv:

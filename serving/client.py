@@ -24,6 +24,16 @@ for _code, _status in HTTP_STATUS.items():
     _CODE_OF_HTTP.setdefault(_status, _code)
 
 
+def _loads(body: bytes):
+    """orjson where it can (several times faster on image outputs), json for TF Serving's NaN / Infinity."""
+    try:
+        import orjson
+
+        return orjson.loads(body)
+    except (ImportError, ValueError):
+        return json.loads(body)
+
+
 class RestClient:
     def __init__(self, url: str = "http://localhost:8501", timeout: float = 60.0):
         self.url, self.timeout = url.rstrip("/"), timeout
@@ -40,7 +50,7 @@ class RestClient:
                                      headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return json.loads(resp.read())
+                return _loads(resp.read())
         except urllib.error.HTTPError as err:
             text = err.read().decode(errors="replace")
             try:
@@ -110,21 +120,22 @@ class GrpcClient:
             raise ServingError(err.code().name, err.details()) from None
 
     def predict(self, model, inputs: dict, signature=None, version=None, label=None, output_filter=()) -> dict:
-        import tensorflow as tf
+        from serving.grpc_api import from_tensor_proto
 
         response = self.predict_response(model, inputs, signature, version, label, output_filter)
-        return {k: tf.make_ndarray(v) for k, v in response.outputs.items()}
+        return {k: from_tensor_proto(v) for k, v in response.outputs.items()}
 
     def predict_response(self, model, inputs: dict, signature=None, version=None, label=None, output_filter=()):
         """The raw PredictResponse (model_spec says which version answered); `output_filter`: the outputs wanted
         (default all)."""
-        import tensorflow as tf
         from tensorflow_serving.apis import predict_pb2
+
+        from serving.grpc_api import fill_tensor_proto
 
         request = self.spec(predict_pb2.PredictRequest(), model, version, label, signature)
         request.output_filter.extend(output_filter)
         for key, value in inputs.items():
-            request.inputs[key].CopyFrom(tf.make_tensor_proto(np.asarray(value)))
+            fill_tensor_proto(request.inputs[key], value)
         return self._call(self.prediction.Predict, request)
 
     def status(self, model, version=None, label=None):

@@ -16,9 +16,18 @@ from serving.errors import ServingError, invalid
 DEFAULT_SIGNATURE = "serving_default"
 
 
+_SPECS: dict = {}
+
+
 def input_specs(sigdef) -> dict:
-    """``{name: (tf.DType, [dims, -1 = any])}`` of a SignatureDef's inputs."""
-    return {k: (tf.as_dtype(v.dtype), [d.size for d in v.tensor_shape.dim]) for k, v in sigdef.inputs.items()}
+    """``{name: (tf.DType, [dims, -1 = any])}`` of a SignatureDef's inputs (cached: a served SignatureDef does not
+    change, and this runs on every request)."""
+    key = id(sigdef)
+    cached = _SPECS.get(key)
+    if cached is None or cached[0] is not sigdef:
+        specs = {k: (tf.as_dtype(v.dtype), [d.size for d in v.tensor_shape.dim]) for k, v in sigdef.inputs.items()}
+        cached = _SPECS[key] = (sigdef, specs)
+    return cached[1]
 
 
 def describe(specs: dict) -> str:
@@ -47,11 +56,23 @@ def check_method(servable, signature_name: str | None, method: str) -> None:
                       f"(signature {name!r}; zoo SavedModels serve :predict only)")
 
 
+class _Expected:
+    """"Signature 'x' expects inputs ...", formatted only when an error message needs it."""
+
+    def __init__(self, name, specs):
+        self.name, self.specs = name, specs
+
+    def __str__(self):
+        return f"Signature {self.name!r} expects inputs {describe(self.specs)}."
+
+    __format__ = lambda self, spec: str(self)  # noqa: E731
+
+
 def check_inputs(name: str, sigdef, inputs: dict, *, allow_unknown: bool = False) -> dict:
     """numpy inputs -> arrays of the signature's dtypes, or INVALID_ARGUMENT saying what was expected.
     `allow_unknown`: drop inputs the signature does not have (REST's columnar form ignores extra keys)."""
     specs = input_specs(sigdef)
-    expected = f"Signature {name!r} expects inputs {describe(specs)}."
+    expected = _Expected(name, specs)
     missing, unknown = sorted(set(specs) - set(inputs)), sorted(set(inputs) - set(specs))
     if allow_unknown:
         inputs, unknown = {k: v for k, v in inputs.items() if k in specs}, []
@@ -78,7 +99,7 @@ def check_proto_dtypes(name: str, sigdef, protos) -> None:
     """gRPC tensors carry a dtype: it must be the signature's (TF Serving does not cast)."""
     specs = input_specs(sigdef)
     for key, proto in protos.items():
-        if key in specs and tf.as_dtype(proto.dtype) != specs[key][0]:
+        if key in specs and proto.dtype != specs[key][0].as_datatype_enum:
             raise invalid(f"Input {key!r} has dtype {tf.as_dtype(proto.dtype).name} but must be "
                           f"{specs[key][0].name}. Signature {name!r} expects inputs {describe(specs)}.")
 

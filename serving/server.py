@@ -22,7 +22,6 @@ meaning here (TFLite, SSL, monitoring, load threads and retries, ...) are accept
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import logging
 import os
 import threading
@@ -184,17 +183,12 @@ class App:
         self.grpc_port = self.rest_port = None
 
     def start(self) -> "App":
-        import grpc
-
         from serving import grpc_api, rest
 
-        self.grpc_server = grpc.server(concurrent.futures.ThreadPoolExecutor(self.args.grpc_max_threads),
-                                       options=grpc_options(self.args))
-        grpc_api.add_services(self.grpc_server, self)
-        self.grpc_port = self.grpc_server.add_insecure_port(f"{self.args.host}:{self.args.port}")
-        if self.args.grpc_socket_path:
-            self.grpc_server.add_insecure_port(f"unix:{self.args.grpc_socket_path}")
-        self.grpc_server.start()
+        addresses = [f"{self.args.host}:{self.args.port}"] + (
+            [f"unix:{self.args.grpc_socket_path}"] if self.args.grpc_socket_path else [])
+        self.grpc_server = grpc_api.GrpcServer(self, addresses, grpc_options(self.args), self.args.grpc_max_threads)
+        self.grpc_port = self.grpc_server.start()
         if self.args.rest_api_port:
             self.rest = rest.RestServer(self, self.args.host, self.args.rest_api_port,
                                         threads=self.args.rest_api_num_threads,
@@ -231,7 +225,7 @@ class App:
         if self.rest:
             self.rest.stop()
         if self.grpc_server:
-            self.grpc_server.stop(grace=None)
+            self.grpc_server.stop()
 
 
 def main(argv=None) -> int:
@@ -243,7 +237,7 @@ def main(argv=None) -> int:
     print(f"zoo serve: gRPC on port {app.grpc_port}, REST on port {app.rest_port or '(off)'} ({app.args.host})",
           flush=True)
     try:
-        app.grpc_server.wait_for_termination()
+        app.grpc_server.stopped.wait()
     except KeyboardInterrupt:
         app.stop()
     return 0
