@@ -13,13 +13,13 @@ Latency = client wall time per request (p50, p99); throughput = requests answere
 In-process = the same signature called from `--clients` threads on ``tf.saved_model.load`` of the same export: in
 this process with TensorFlow's default threads, and in a child process with intra- and inter-op parallelism 1 (the
 batching server's setting); the faster of the two is the reference. Ratios: throughput server / in-process
-reference, latency p99 / p50 per path; CPU time per request of the bench process (the clients, or the in-process call) and of
-the server process (``/proc/PID/stat``). The paths run in one interleaved sequence, `--rounds` times, and each path's
-figures are those of its better round (every round is in ``rounds_raw``), so a slow moment of the 2-core machine does
-not land on one path alone; 20 warm-up requests per path first, then ``gc.freeze()`` in this process (as the server
-does after loading: with TensorFlow loaded, a full GC pass stalls every thread for ~150 ms). Bad requests: each
-request of ``BAD`` is sent once to the plain server, whose VmRSS (``/proc/PID/status``) is read before and after;
-the table has its HTTP status, its time, and the RSS growth.
+reference, latency p99 / p50 per path; CPU time per request of the bench process (the clients, or the in-process
+call) and of the server process (``/proc/PID/stat``). The paths run in one interleaved sequence, `--rounds` times,
+and each path's figures are those of its better round (every round is in ``rounds_raw``), so a slow moment of the
+2-core machine does not land on one path alone; 20 warm-up requests per path first, then ``gc.freeze()`` in this
+process (as the server does after loading: with TensorFlow loaded, a full GC pass stalls every thread ~150 ms).
+Bad requests: each request of ``BAD`` is sent once to the plain server, whose VmRSS (``/proc/PID/status``) is read
+before and after; the table has its HTTP status, its time, and the RSS growth.
 """
 from __future__ import annotations
 
@@ -178,12 +178,13 @@ def markdown(result: dict) -> str:
     for key, label in LABELS.items():
         v = result["results"][key]
         server = v.get("server_cpu_ms_per_request")
-        lines.append(f"| {label} | {v['failed']} / {v['requests']:,} | {v['throughput_rps']:,.0f} | {v['p50_ms']:.1f} | "
-                     f"{v['p99_ms']:.1f} | {v['p99_over_p50']:.2f} | {'-' if server is None else f'{server:.2f}'} | "
-                     f"{v['this_process_cpu_ms_per_request']:.2f} |")
+        lines.append(f"| {label} | {v['failed']} / {v['requests']:,} | {v['throughput_rps']:,.0f} | "
+                     f"{v['p50_ms']:.1f} | {v['p99_ms']:.1f} | {v['p99_over_p50']:.2f} | "
+                     f"{'-' if server is None else f'{server:.2f}'} | {v['this_process_cpu_ms_per_request']:.2f} |")
     r, bad = result["results"], result["bad_requests"]
     gb = r["grpc_batching"]["throughput_rps"]
-    lines += ["", f"gRPC with batching / in-process: {gb / r['in_process']['throughput_rps']:.2f}x (TF's default threads), "
+    lines += ["", f"gRPC with batching / in-process: {gb / r['in_process']['throughput_rps']:.2f}x (TF's default "
+              "threads), "
               f"{gb / r['in_process_parallelism_1']['throughput_rps']:.2f}x (parallelism 1, the reference). "
               f"Bad requests: {len(bad)}, slowest answer {max(v['seconds'] for v in bad.values()):.2f} s, "
               f"largest RSS growth {max(v['rss_growth_mb'] for v in bad.values()):.1f} MB."]

@@ -7,8 +7,8 @@ The signatures (method ``tensorflow/serving/predict``) are the method's, listed 
 
 ``assets.extra/model_card.json``: method, config, dataset, training steps, metric records (each with its
 protocol), the model's constructor config and every signature's inputs and outputs.
-``assets.extra/tf_serving_warmup_requests``: one PredictRequest per batchable signature (`warmup_requests`), from its example
-inputs (TF Serving's warmup format: a TFRecord of ``PredictionLog``), written when tensorflow-serving-api is
+``assets.extra/tf_serving_warmup_requests``: one PredictRequest per batchable signature (`warmup_requests`), from
+its example inputs (TF Serving's warmup format: a TFRecord of ``PredictionLog``), written when tensorflow-serving-api is
 installed.
 """
 from __future__ import annotations

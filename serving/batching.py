@@ -91,7 +91,8 @@ def read_options(path=None) -> Options:
     """``--batching_parameters_file`` -> :class:`Options`; a parse error names the file and the line."""
     if path is None:
         return Options()
-    text = open(path).read()
+    with open(path) as f:
+        text = f.read()
     try:
         params = text_format.Parse(text, BatchingParameters())
     except text_format.ParseError as err:

@@ -16,8 +16,9 @@ concurrent requests (``--enable_batching``, `serving.batching`), bounds REST req
 Where it differs, on purpose: it listens on 127.0.0.1 unless ``--host=0.0.0.0`` (a development server should not be
 reachable from the network by default; TF Serving listens on all interfaces); a request may carry at most 16 MiB of
 JSON (``--rest_api_max_request_bytes``) or 32 MiB of protobuf (gRPC's ``grpc.max_receive_message_length`` channel
-argument), where TF Serving allows INT_MAX, so that one request cannot take the machine's memory; it runs signatures through TensorFlow's Python API in one process. TF Serving flags that have no
-meaning here (TFLite, SSL, monitoring, load threads and retries, ...) are accepted and logged as ignored.
+argument), where TF Serving allows INT_MAX, so that one request cannot take the machine's memory; it runs
+signatures through TensorFlow's Python API in one process. TF Serving flags that have no meaning here (TFLite, SSL,
+monitoring, load threads and retries, ...) are accepted and logged as ignored.
 """
 from __future__ import annotations
 
@@ -34,16 +35,6 @@ from serving.repository import ModelRepository, Poller
 log = logging.getLogger("serving")
 
 
-def _bool(text) -> bool:
-    if isinstance(text, bool):
-        return text
-    if text.lower() in ("1", "true", "yes"):
-        return True
-    if text.lower() in ("0", "false", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-
-
 MiB = 1 << 20
 INT_MAX = 2 ** 31 - 1
 # TF Serving flags that are accepted and ignored: the dev server has nothing they would change.
@@ -51,9 +42,9 @@ IGNORED_FLAGS = ("num_load_threads", "num_unload_threads", "max_num_load_retries
                  "flush_filesystem_caches", "saved_model_tags", "platform_config_file", "prefer_tflite_model",
                  "num_tflite_pools", "num_tflite_interpreters_per_pool", "enable_profiler", "use_alts_credentials",
                  "ssl_config_file", "monitoring_config_file", "per_process_gpu_memory_fraction",
-                 "enable_signature_method_name_check", "xla_cpu_compilation_enabled", "enable_per_model_batching_params",
-                 "remove_unused_fields_from_bundle_metagraph", "thread_pool_factory_config_file",
-                 "enable_grpc_healthcheck_service", "skip_initialize_tpu")
+                 "enable_signature_method_name_check", "xla_cpu_compilation_enabled",
+                 "enable_per_model_batching_params", "remove_unused_fields_from_bundle_metagraph",
+                 "thread_pool_factory_config_file", "enable_grpc_healthcheck_service", "skip_initialize_tpu")
 
 
 def _bool(text) -> bool:
@@ -138,8 +129,8 @@ def apply_parallelism(args) -> None:
 
 def grpc_options(args) -> list[tuple[str, object]]:
     """The gRPC server's arguments: 32 MiB requests and INT_MAX responses, then ``--grpc_channel_arguments``."""
-    options = dict([("grpc.max_receive_message_length", 32 * MiB), ("grpc.max_send_message_length", INT_MAX),
-                    ("grpc.so_reuseport", 0)])
+    options = {"grpc.max_receive_message_length": 32 * MiB, "grpc.max_send_message_length": INT_MAX,
+               "grpc.so_reuseport": 0}
     options.update(args.grpc_channel_arguments)
     return list(options.items())
 

@@ -164,7 +164,8 @@ BAD_REST = [  # (what, method, path, body, status, text in the error)
     ("both forms", "POST", "/v1/models/dcgan:predict", {"inputs": [[0.0] * 16], "instances": [[0.0] * 16]}, 400,
      "expecting only one of 'inputs' or 'instances'"),
     ("bad code value", "POST", "/v1/models/lgae:predict",
-     {"signature_name": "generate_from_codes", "instances": [{"categorical": [7], "continuous": [0.0], "noise": [0.0] * 4}]},
+     {"signature_name": "generate_from_codes",
+      "instances": [{"categorical": [7], "continuous": [0.0], "noise": [0.0] * 4}]},
      400, "K=3"),
     # bounded work inside the SavedModel (export.signatures.Limits)
     ("count over max_outputs", "POST", "/v1/models/dcgan:predict",

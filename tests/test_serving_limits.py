@@ -138,7 +138,8 @@ def test_listens_on_loopback_with_a_real_backlog(server):
                     addr, port = local.rsplit(":", 1)
                     listening.setdefault(int(port, 16), set()).add(addr)
     for port in (server.rest_port, server.grpc_port):
-        loopback = {"0100007F", "00000000000000000000000001000000", "0000000000000000FFFF00000100007F"}  # v4, ::1, mapped
+        # 127.0.0.1, ::1, ::ffff:127.0.0.1
+        loopback = {"0100007F", "00000000000000000000000001000000", "0000000000000000FFFF00000100007F"}
         assert listening[port] <= loopback, (port, listening[port])
     ss = subprocess.run(["ss", "-ltnH", f"sport = :{server.rest_port}"], capture_output=True, text=True)
     if ss.returncode == 0 and ss.stdout.strip():
@@ -151,8 +152,9 @@ def test_listens_on_loopback_with_a_real_backlog(server):
 
 def test_tf_serving_flags_are_taken(server, serving_exports):
     assert server.rest.threads == 3 and server.rest.timeout_s == 1.5
-    App(["--model_name=x", f"--model_base_path={serving_exports['root'] / 'dcgan'}", "--tensorflow_session_parallelism=2",
-         "--enable_model_warmup=false", "--num_load_threads=4", "--rest_api_enable_cors_support"])
+    App(["--model_name=x", f"--model_base_path={serving_exports['root'] / 'dcgan'}",
+         "--tensorflow_session_parallelism=2", "--enable_model_warmup=false", "--num_load_threads=4",
+         "--rest_api_enable_cors_support"])
     with pytest.raises(SystemExit):
         App(["--grpc_channel_arguments=nonsense", f"--model_config_file={serving_exports['config']}"])
     # warmup replayed at load (--enable_model_warmup, default on): dcgan's one batchable signature, once
@@ -193,6 +195,7 @@ def test_contract_details(server):
                           grpc_client.spec(classification_pb2.ClassificationRequest(), "dcgan"))
     # floats at float32's shortest round trip, as TF Serving writes them (not float64's 17 digits)
     status, body = _post(server.rest_port, "/v1/models/dcgan:predict", {"inputs": [[0.3] * 16]})
+    assert status == 200, body
     images = json.loads(body)["outputs"]["images"]
     tokens = body.decode().replace("[", ",").replace("]", ",").split(",")
     floats = [t for t in tokens if "." in t]
