@@ -32,10 +32,11 @@ import tensorflow as tf
 
 from trainers import losses as losses_lib
 from trainers import strategy as strategy_lib
-from trainers.steps import GaussianPrior, apply_gradients, first_input, gan_optimizers, replica_sample, scaled_loss
+from trainers.steps import (CompileConfig, GaussianPrior, apply_gradients, first_input, gan_optimizers,
+                            replica_sample, scaled_loss)
 
 
-class AdversarialModel(GaussianPrior, keras.Model):
+class AdversarialModel(CompileConfig, GaussianPrior, keras.Model):
     """Generator + discriminator trained by `fit` with a named adversarial loss.
 
     Subclasses build ``self.generator`` (latent ``[B, latent_dim]`` -> sample) and ``self.discriminator``

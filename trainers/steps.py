@@ -55,6 +55,32 @@ def gan_optimizers(g_optimizer=None, d_optimizer=None):
     return tuple(out)
 
 
+OPTIMIZER_ROLES = ("optimizer", "g_optimizer", "d_optimizer", "rotation_optimizer")
+"""The optimizers a zoo ``compile(...)`` takes, by name (each model takes those it has)."""
+
+
+class CompileConfig:
+    """``get_compile_config`` / ``compile_from_config`` for the zoo's ``compile(optimizer=..., g_optimizer=...,
+    d_optimizer=...)``: each of the model's optimizers is serialised by name, so ``keras.saving.load_model`` returns
+    a compiled model (Keras' own hooks know one ``optimizer`` only, and warned that the model was not compiled);
+    ``compile`` builds the optimizers, so the saved optimizer state is loaded into them and ``fit`` continues."""
+
+    def _named_optimizers(self) -> dict:
+        found = {"optimizer": getattr(self, "optimizer", None), "g_optimizer": getattr(self, "g_optimizer", None),
+                 "d_optimizer": getattr(self, "d_optimizer", None),
+                 "rotation_optimizer": getattr(getattr(self, "rotation_net", None), "optimizer", None)}
+        return {k: v for k, v in found.items() if isinstance(v, keras.optimizers.Optimizer)}
+
+    def get_compile_config(self):
+        if not getattr(self, "compiled", False):
+            return None
+        return {role: keras.optimizers.serialize(opt) for role, opt in self._named_optimizers().items()}
+
+    def compile_from_config(self, config):
+        self.compile(**{role: keras.optimizers.deserialize(spec) for role, spec in config.items()
+                        if role in OPTIMIZER_ROLES})
+
+
 class GaussianPrior:
     """``sample_latent`` (z ~ N(0, I) from a ``[2]`` int seed) and ``generate`` for a model with ``generator`` and
     ``latent_dim``; models with another prior override ``sample_latent``."""

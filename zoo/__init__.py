@@ -3,7 +3,7 @@
     >>> import zoo
     >>> zoo.list_models()
     >>> model = zoo.build_model("dcgan", config="smoke")
-    >>> pretrained = zoo.load_pretrained("lggan_fashion_mnist")   # offline, sha256-checked
+    >>> pretrained = zoo.from_preset("lggan_fashion_mnist")   # offline, sha256-checked (alias: load_pretrained)
     >>> ds = zoo.load_dataset("fashion_mnist", batch_size=32, image_size=16)
 """
 from zoo import dcgan, growing, growing_mlp, latentgan_ae, lsc_conditioned, lsc_gan, lsr_gan, sngan, vae  # noqa: F401  (registers the models)
@@ -11,7 +11,9 @@ from zoo.data import DatasetNotAvailable, dataset_info, list_datasets, load_arra
 from zoo.pretrained import list_presets, load_pretrained
 from zoo.registry import build_model, get_config, get_model_class, list_configs, list_models, model_family
 
+from_preset = load_pretrained  # keras-hub's name; every model class also has ``Class.from_preset(spec)``
+
 __version__ = "0.1.0"
-__all__ = ["DatasetNotAvailable", "build_model", "dataset_info", "get_config", "get_model_class", "list_configs",
-           "list_datasets", "list_models", "list_presets", "load_arrays", "load_dataset", "load_pretrained",
-           "model_family"]
+__all__ = ["DatasetNotAvailable", "build_model", "dataset_info", "from_preset", "get_config", "get_model_class",
+           "list_configs", "list_datasets", "list_models", "list_presets", "load_arrays", "load_dataset",
+           "load_pretrained", "model_family"]

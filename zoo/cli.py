@@ -1,19 +1,30 @@
 """``zoo`` command line (also ``python -m zoo``).
 
     zoo list
-    zoo train NAME --dataset D [--config smoke|quick|default|...] [--epochs N] [--strategy S] [--out DIR]
-    zoo sample --run DIR [--n 64] [--seed 0] [--attributes Bag,Trouser=2,0=-1] [--out grid.png]
-    zoo evaluate --run DIR [--metrics fd_classifier,kid_classifier] [--n 5000] [--jsonl FILE]
-    zoo export --run DIR [--base DIR] [--version N]
+    zoo train NAME --dataset D [--config smoke|quick|default|...] [--set KEY=VALUE ...] [--epochs N] [--out DIR]
+    zoo sample (--run DIR | --preset P) [--n 64] [--seed 0] [--attributes Bag,Trouser=2,0=-1] [--out grid.png]
+    zoo evaluate (--run DIR | --preset P) [--metrics fd_classifier,kid_classifier] [--n 5000] [--jsonl FILE]
+    zoo walk (--run DIR | --preset P) [--kind block|axis|lerp|slerp|variability]
+    zoo export (--run DIR | --preset P) [--base DIR] [--version N] [--max-outputs N]
+    zoo serve ...  (tensorflow_model_server's flags)
 
-A wrong model, dataset, config or metric name exits with status 2 and the list of valid ones.
+A usage error (a wrong model, dataset, config, metric, constructor key or attribute name, a missing run) exits
+with status 2 and the list of valid choices; a failure while the command runs (inside ``fit``, say) exits 1 with
+its traceback.
 """
 from __future__ import annotations
 
 import argparse
+import ast
+import inspect
 import json
 import sys
+import traceback
 from pathlib import Path
+
+
+class UsageError(ValueError):
+    """A command line that cannot run as given: exit status 2, with the reason and the valid choices."""
 
 
 def _positive(text):
@@ -33,6 +44,9 @@ def _parser():
     t.add_argument("name", help="model name (zoo list)")
     t.add_argument("--dataset", required=True, help="dataset name (zoo list), or image_folder:PATH")
     t.add_argument("--config", default="default", help="named training config of the model (default: default)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a constructor kwarg over the config's (repeatable; VALUE is a Python literal: 3, 0.5, "
+                        "true, (32, 64), 'hinge'); unknown keys fail listing the valid ones")
     t.add_argument("--epochs", type=_positive)
     t.add_argument("--batch-size", type=_positive, help="global batch size (default: the config's)")
     t.add_argument("--steps-per-epoch", type=_positive)
@@ -54,16 +68,20 @@ def _parser():
                    "(strength 1 by default; 2 stronger, -1 the inverse feature)")
     s.add_argument("--out", help="PNG path (default: RUN/samples.png)")
 
-    e = sub.add_parser("evaluate", help="metrics of a trained run, with their protocol")
-    e.add_argument("--run", required=True)
+    e = sub.add_parser("evaluate", help="metrics of a trained run or a preset, with their protocol")
+    src = e.add_mutually_exclusive_group(required=True)
+    src.add_argument("--run")
+    src.add_argument("--preset", help="pretrained preset: a name (zoo list), a preset directory or a URL")
     e.add_argument("--metrics", default="fd_classifier,kid_classifier,precision_recall")
     e.add_argument("--n", type=_positive, default=5000, help="number of fake (and at most real) samples")
     e.add_argument("--split", default="test", choices=["train", "test"])
     e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--jsonl", help="append records here (default: RUN/metrics.jsonl)")
+    e.add_argument("--jsonl", help="append records here (default: RUN/metrics.jsonl; with --preset, none)")
 
     w = sub.add_parser("walk", help="latent walks (block, axis, lerp, slerp) and per-block variability of a run")
-    w.add_argument("--run", required=True)
+    src = w.add_mutually_exclusive_group(required=True)
+    src.add_argument("--run")
+    src.add_argument("--preset", help="pretrained preset: a name (zoo list), a preset directory or a URL")
     w.add_argument("--kind", default="block", choices=["block", "axis", "lerp", "slerp", "variability"])
     w.add_argument("--block", default="1-8", help="1-based dimension range for --kind block (thesis 1-8, 9-16, ...)")
     w.add_argument("--axis", type=_positive, default=1, help="1-based coordinate for --kind axis")
@@ -71,7 +89,8 @@ def _parser():
     w.add_argument("--steps", type=_positive, default=8, help="images per row for axis/lerp/slerp")
     w.add_argument("--seed", type=int, default=0)
     w.add_argument("--gif", action="store_true", help="write an animated GIF instead of a PNG grid")
-    w.add_argument("--out", help="output path (default: RUN/walk_KIND....png|gif); variability prints JSON")
+    w.add_argument("--out", help="output path (default: RUN/walk_KIND....png|gif, or ./PRESET_walk_...); "
+                   "variability prints JSON")
 
     x = sub.add_parser("export", help="export a run's generator as a TF Serving SavedModel")
     src = x.add_mutually_exclusive_group(required=True)
@@ -90,7 +109,63 @@ def _parser():
 def _pretrained(spec):
     from zoo.pretrained import load_pretrained
 
-    return load_pretrained(spec)
+    try:
+        return load_pretrained(spec)
+    except (ValueError, FileNotFoundError) as err:  # an unknown name lists the known ones
+        raise UsageError(str(err)) from None
+
+
+def _source(args):
+    """``(model, run info, output directory)`` of ``--run`` or ``--preset``."""
+    if getattr(args, "preset", None):
+        model = _pretrained(args.preset)
+        card = model.preset_card
+        return model, {"dataset": card.get("dataset"), "config": card.get("config")}, Path(".")
+    model, info = _load_run(args.run)
+    return model, info, Path(args.run)
+
+
+def parse_overrides(name: str, items: list[str]) -> dict:
+    """``--set KEY=VALUE`` items -> constructor kwargs of model `name`: VALUE read as a Python literal (a bare word
+    stays a string; true/false/none as Python's), then given the type of the constructor's default (an int where
+    a float is expected, a list where a tuple is). A key the constructor does not take fails listing those it
+    does."""
+    import zoo
+
+    cls = zoo.get_model_class(name)
+    params = zoo.registry.constructor_args(cls)
+    defaults = {}
+    for klass in cls.__mro__:  # the defaults of every __init__ the kwargs may reach
+        if "__init__" in vars(klass):
+            for p in inspect.signature(klass.__init__).parameters.values():
+                defaults.setdefault(p.name, p.default)
+    out = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set latent_dim=64.")
+        if key == "seed":
+            raise UsageError("--set seed: use --seed, which seeds the model and the data order together.")
+        if key not in params:
+            raise UsageError(f"--set {key}: {name} takes no {key!r}. Valid keys: {', '.join(sorted(params))}.")
+        text = text.strip()
+        words = {"true": True, "false": False, "none": None}
+        try:
+            value = words[text.lower()] if text.lower() in words else ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text
+        default = defaults.get(key, inspect.Parameter.empty)
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise UsageError(f"--set {key}={text}: {key} is true or false.")
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(default, tuple) and isinstance(value, list):
+            value = tuple(value)
+        if isinstance(default, (int, float)) and not isinstance(default, bool) and isinstance(value, str):
+            raise UsageError(f"--set {key}={text}: {key} is a number (default {default}).")
+        out[key] = value
+    return out
 
 
 def _load_run(run):
@@ -101,7 +176,7 @@ def _load_run(run):
     run = Path(run)
     path = run / "model.keras"
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: --run must be a directory written by `zoo train`.")
+        raise UsageError(f"{path} does not exist: --run must be a directory written by `zoo train`.")
     info = json.loads((run / "run.json").read_text()) if (run / "run.json").exists() else {}
     return keras.saving.load_model(path, compile=False), info
 
@@ -135,14 +210,18 @@ def cmd_train(args):
     from trainers.fit import train
     from zoo.visualize import save_grid
 
-    zoo.get_model_class(args.name)
-    zoo.get_config(args.name, args.config)
-    zoo.dataset_info(args.dataset)
+    try:
+        zoo.get_model_class(args.name)
+        zoo.get_config(args.name, args.config)
+        zoo.dataset_info(args.dataset)
+    except (ValueError, KeyError) as err:
+        raise UsageError(str(err).strip("'\"")) from None
+    overrides = parse_overrides(args.name, args.set)
     out = Path(args.out or f"runs/{args.name}_{args.dataset.replace(':', '_').replace('/', '_')}_{args.config}")
     verbose = args.verbose if args.verbose == "auto" else int(args.verbose)
     model, _ = train(args.name, args.dataset, config=args.config, epochs=args.epochs, out=out,
                      strategy=args.strategy, batch_size=args.batch_size, steps_per_epoch=args.steps_per_epoch,
-                     precision=args.precision, seed=args.seed, verbose=verbose, data_dir=args.data_dir)
+                     precision=args.precision, seed=args.seed, verbose=verbose, data_dir=args.data_dir, **overrides)
     from trainers.strategy import is_chief
 
     if not is_chief():
@@ -162,10 +241,15 @@ def cmd_sample(args):
     if args.attributes is None:
         images = model.generate(args.n, seed=args.seed)
     elif not hasattr(model, "generate_attributes"):
-        raise ValueError(f"--attributes needs a model with an attribute space (lsc_vae, lsc_gan); "
+        raise UsageError(f"--attributes needs a model with an attribute space (lsc_vae, lsc_gan); "
                          f"{getattr(model, 'zoo_name', type(model).__name__)} has none.")
     else:
-        images = model.generate_attributes(parse_attributes(args.attributes), args.n, seed=args.seed)
+        attributes = parse_attributes(args.attributes)
+        try:
+            model.attributes.weights(attributes)  # names and indices checked before anything runs
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+        images = model.generate_attributes(attributes, args.n, seed=args.seed)
     default = Path(args.run) / "samples.png" if args.run else Path(f"{Path(args.preset).name}_samples.png")
     print(save_grid(np.asarray(images), args.out or default))
 
@@ -178,7 +262,7 @@ def parse_attributes(text: str) -> dict:
         try:
             value = float(strength) if strength else 1.0
         except ValueError:
-            raise ValueError(f"--attributes item {item!r}: the strength after '=' must be a number.") from None
+            raise UsageError(f"--attributes item {item!r}: the strength after '=' must be a number.") from None
         out[int(name) if name.lstrip("-").isdigit() else name] = value
     return out
 
@@ -188,7 +272,7 @@ def cmd_walk(args):
 
     from zoo import walks
 
-    model, _ = _load_run(args.run)
+    model, _, where = _source(args)
     if args.kind == "variability":
         print(json.dumps(walks.block_variability(model, seed=args.seed)))
         return
@@ -196,21 +280,22 @@ def cmd_walk(args):
         try:
             lo, hi = (int(v) for v in args.block.split("-"))
         except ValueError:
-            raise ValueError(f"--block must look like 1-8; got {args.block!r}.") from None
+            raise UsageError(f"--block must look like 1-8; got {args.block!r}.") from None
         if not 1 <= lo <= hi <= model.latent_dim:
-            raise ValueError(f"--block {args.block} is outside 1-{model.latent_dim}; blocks of this model: "
+            raise UsageError(f"--block {args.block} is outside 1-{model.latent_dim}; blocks of this model: "
                              f"{', '.join(walks.block_label(b) for b in walks.doubling_blocks(model.latent_dim))}.")
         latents, tag = walks.block_walk_latents(model, (lo - 1, hi), rows=args.rows, seed=args.seed), args.block
     elif args.kind == "axis":
         if args.axis > model.latent_dim:
-            raise ValueError(f"--axis {args.axis} is outside 1-{model.latent_dim}.")
+            raise UsageError(f"--axis {args.axis} is outside 1-{model.latent_dim}.")
         latents = walks.axis_walk_latents(model, args.axis - 1, np.linspace(-0.125, 0.125, args.steps), args.rows,
                                           args.seed)
         tag = str(args.axis)
     else:
         latents, tag = walks.interpolation_latents(model, args.rows, args.steps, args.kind, args.seed), "pairs"
     suffix = "gif" if args.gif else "png"
-    path = args.out or Path(args.run) / f"walk_{args.kind}_{tag}.{suffix}"
+    name = f"walk_{args.kind}_{tag}.{suffix}"
+    path = args.out or (where / name if args.run else Path(f"{Path(args.preset).name}_{name}"))
     print(walks.save_walk(walks.render(model, latents), path, gif=args.gif))
 
 
@@ -220,15 +305,19 @@ def cmd_evaluate(args):
     names = [m.strip() for m in args.metrics.split(",") if m.strip()]
     for name in names:
         if name not in metrics.METRICS:
-            metrics.compute(name)  # raises with the known names
-    model, info = _load_run(args.run)
-    if "dataset" not in info:
-        raise ValueError(f"{args.run}/run.json names no dataset; evaluate needs the run directory of `zoo train`.")
-    jsonl = args.jsonl or Path(args.run) / "metrics.jsonl"
+            try:
+                metrics.compute(name)  # raises with the known names
+            except ValueError as err:
+                raise UsageError(str(err)) from None
+    model, info, where = _source(args)
+    if not info.get("dataset"):
+        raise UsageError(f"{where}/run.json names no dataset; evaluate needs the run directory of `zoo train`.")
+    jsonl = args.jsonl or (where / "metrics.jsonl" if args.run else None)
     for rec in metrics.evaluate_generator(model, info["dataset"], names, n_fake=args.n, n_real=args.n,
                                           split=args.split, seed=args.seed, jsonl=jsonl):
         print(rec)
-    print(f"records appended to {jsonl}")
+    if jsonl:
+        print(f"records appended to {jsonl}")
 
 
 def cmd_export(args):
@@ -237,7 +326,7 @@ def cmd_export(args):
     limits = Limits(max_outputs=args.max_outputs)
     if args.preset:
         if not args.base:
-            raise ValueError("zoo export --preset needs --out DIR (the model base path to serve).")
+            raise UsageError("zoo export --preset needs --out DIR (the model base path to serve).")
         model = _pretrained(args.preset)
         card = {k: model.preset_card.get(k) for k in ("dataset", "config", "training", "metrics")}
         print(export_generator(model, args.base, args.version, model_card={**card, "preset": model.preset_card["name"]},
@@ -261,8 +350,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         COMMANDS[args.command](args)
-    except (ValueError, FileNotFoundError, FileExistsError) as err:
+    except (UsageError, FileExistsError) as err:
         parser.exit(2, f"zoo {args.command}: error: {err}\n")
+    except Exception:  # the command ran and failed: the traceback says where (exit 1, not a usage error)
+        traceback.print_exc()
+        print(f"zoo {args.command}: failed (traceback above)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -111,13 +111,15 @@ def verify(path) -> dict:
 
 
 def load_pretrained(spec, *, allow_download: bool | None = None, sha256: str | None = None):
-    """The zoo model of preset `spec` (name, directory or URL), weights hash-checked; inference mode."""
+    """The zoo model of preset `spec` (name, directory or URL), weights hash-checked (``zoo.from_preset``).
+
+    The model is trainable, as Keras models load: ``compile()`` it to fine-tune (presets hold weights, not optimizer
+    state), or set ``model.trainable = False`` to freeze it."""
     path = find_preset(spec, allow_download=allow_download, sha256=sha256)
     card = verify(path)
     cls = get_model_class(card["method"])
     model = cls.from_config(card["model_config"])
     model.load_weights(path / WEIGHTS)
-    model.trainable = False
     model.preset_card = card
     return model
 

@@ -6,7 +6,8 @@ import numpy as np
 import tensorflow as tf
 
 from trainers import strategy as strategy_lib
-from trainers.steps import GaussianPrior, apply_gradients, first_input, gan_optimizers, replica_sample, scaled_loss
+from trainers.steps import (CompileConfig, GaussianPrior, apply_gradients, first_input, gan_optimizers,
+                            replica_sample, scaled_loss)
 from zoo.batching import batched
 from zoo.latentgan_ae import losses, networks
 from zoo.latentgan_ae.codes import CodeSpec
@@ -19,7 +20,7 @@ def _adam():
 
 
 @register_model("latentgan_ae", family="latent_distribution", configs=CONFIGS)
-class LatentGANAE(GaussianPrior, keras.Model):
+class LatentGANAE(CompileConfig, GaussianPrior, keras.Model):
     """An autoencoder and a GAN on its latent space, trained together in one step (the paper's "simultaneously"):
 
     1. autoencoder:  L_ae = ||X - Dec(Enc(X))||^2 (eq. 1; mean over pixels and batch);

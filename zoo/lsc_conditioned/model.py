@@ -6,7 +6,8 @@ import numpy as np
 import tensorflow as tf
 
 from trainers import strategy as strategy_lib
-from trainers.steps import GaussianPrior, apply_gradients, first_input, gan_optimizers, replica_normal, scaled_loss
+from trainers.steps import (CompileConfig, GaussianPrior, apply_gradients, first_input, gan_optimizers,
+                            replica_normal, scaled_loss)
 from zoo.lsc_conditioned import extractor as extractor_lib
 from zoo.lsc_conditioned import losses
 from zoo.lsc_conditioned.configs import CONFIGS
@@ -15,7 +16,7 @@ from zoo.sngan.networks import sngan_discriminator, sngan_generator
 
 
 @register_model("lsc_conditioned_gan", family="latent_distribution", configs=CONFIGS)
-class LSCConditionedGAN(GaussianPrior, keras.Model):
+class LSCConditionedGAN(CompileConfig, GaussianPrior, keras.Model):
     """G(z ⊕ f) with f = E(x) from a fixed feature extractor, trained with the triple coupled loss.
 
     One train step on a batch x (Algorithms 1 and 2): f = E(x); for each x_i its nearest x_n(i) and farthest

@@ -1,0 +1,95 @@
+"""What a Keras user expects of every model family: ``keras.saving.load_model`` returns a compiled model with its
+optimizers' state, so ``fit`` continues; presets load trainable through ``zoo.from_preset`` / ``Class.from_preset``;
+and the CLI's ``--set`` / ``--preset`` / exit statuses."""
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from tests.conftest import run_python
+from zoo.cli import main
+
+# one model per compile signature: GAN (g, d), VAE (optimizer), two-stage (optimizer, g, d), latentgan_ae (three),
+# lsc_conditioned_gan (g, d)
+FAMILIES = ["dcgan", "vae", "lsr_gan", "latentgan_ae", "lsc_conditioned_gan"]
+
+
+def _optimizer_state(model):
+    return {role: [v.numpy().copy() for v in opt.variables] for role, opt in model._named_optimizers().items()}
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_load_model_returns_a_compiled_model_that_continues_training(name, tmp_path):
+    data = zoo.load_dataset("fashion_mnist" if name in ("vae", "lsr_gan") else "digits", batch_size=16,
+                            image_size=32 if name in ("vae", "lsr_gan") else 16)
+    model = zoo.build_model(name, config="smoke")
+    model.compile()
+    model.fit(data.take(2), epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert not [w for w in caught if "compile" in str(w.message).lower()], [str(w.message) for w in caught]
+    assert loaded.compiled and set(loaded._named_optimizers()) == set(model._named_optimizers())
+    saved, restored = _optimizer_state(model), _optimizer_state(loaded)
+    for role in saved:  # iterations and Adam moments, not fresh optimizers
+        assert len(saved[role]) == len(restored[role]) > 1, role
+        for a, b in zip(saved[role], restored[role]):
+            np.testing.assert_array_equal(a, b, err_msg=role)
+    before = [w.numpy().copy() for w in loaded.trainable_weights]
+    loaded.fit(data.take(1), epochs=1, verbose=0)
+    assert any(np.abs(a - w.numpy()).max() > 0 for a, w in zip(before, loaded.trainable_weights))
+
+
+def test_presets_load_trainable_through_from_preset():
+    model = zoo.from_preset("dcgan_fashion_mnist")
+    assert model.trainable and model.generator.trainable_weights
+    assert isinstance(zoo.get_model_class("dcgan").from_preset("dcgan_fashion_mnist"), zoo.get_model_class("dcgan"))
+    with pytest.raises(ValueError, match="is a DCGAN .* not a SNGAN"):
+        zoo.get_model_class("sngan").from_preset("dcgan_fashion_mnist")
+
+
+def _cli(capsys, *args):
+    try:
+        status = main(list(args))
+    except SystemExit as stop:
+        status = stop.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.mark.parametrize("item,message", [
+    ("nope=1", "dcgan takes no 'nope'. Valid keys: base_channels, channels,"),
+    ("latent_dim=abc", "latent_dim is a number (default 128)"),
+    ("latent_dim", "expected KEY=VALUE"),
+    ("seed=3", "use --seed"),
+])
+def test_set_is_checked_against_the_constructor(capsys, item, message):
+    status, _, err = _cli(capsys, "train", "dcgan", "--dataset", "digits", "--set", item)
+    assert status == 2 and message in err
+
+
+def test_set_reaches_the_model_and_runtime_failures_exit_1_with_a_traceback(tmp_path, capsys):
+    from zoo.cli import parse_overrides
+
+    assert parse_overrides("dcgan", ["latent_dim=32", "loss=hinge", "gp_weight=1"]) == {
+        "latent_dim": 32, "loss": "hinge", "gp_weight": 1.0}
+    run = tmp_path / "run"
+    run_python(["-m", "zoo", "train", "dcgan", "--dataset", "digits", "--config", "smoke", "--set", "latent_dim=24",
+                "--epochs", "1", "--steps-per-epoch", "2", "--out", run, "--no-export", "--verbose", "0"])
+    model = keras.saving.load_model(run / "model.keras")
+    assert model.latent_dim == 24 and model.compiled
+    failed = run_python(["-m", "zoo", "train", "dcgan", "--dataset", "digits", "--config", "smoke", "--set",
+                         "loss=nope", "--out", tmp_path / "bad", "--no-export"], check=False)
+    assert failed.returncode == 1
+    assert "Traceback (most recent call last)" in failed.stderr and "Unknown loss 'nope'" in failed.stderr
+    # --preset wherever --run is taken
+    status, out, _ = _cli(capsys, "walk", "--preset", "lggan_fashion_mnist", "--kind", "variability")
+    assert status == 0 and out.strip().startswith(("{", "["))
+    status, out, _ = _cli(capsys, "evaluate", "--preset", "dcgan_fashion_mnist", "--metrics", "sharpness",
+                          "--n", "64")
+    assert status == 0 and "sharpness" in out
+    status, _, err = _cli(capsys, "evaluate", "--preset", "no_such_preset")
+    assert status == 2 and "dcgan_fashion_mnist" in err  # the known ones are listed
