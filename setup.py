@@ -29,9 +29,9 @@ setup(
     description=__doc__,
     python_requires=">=3.10",
     packages=find_packages(include=["zoo", "zoo.*", "trainers", "trainers.*", "export", "export.*", "serving",
-                                    "serving.*"]),
+                                    "serving.*", "zoo_app", "zoo_app.*"]),
     package_data={"zoo": ["metrics/weights/*", "presets/*/*"]},
     install_requires=CORE,
     extras_require=EXTRAS,
-    entry_points={"console_scripts": ["zoo=zoo.cli:main"]},
+    entry_points={"console_scripts": ["zoo=zoo_app.cli:main"]},
 )

@@ -24,7 +24,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
-from trainers.fit import build_compiled  # noqa: E402
+from zoo_app.fit import build_compiled  # noqa: E402
 from trainers.growing import GrowthSchedule  # noqa: E402
 
 

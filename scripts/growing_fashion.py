@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def train_one(name, out: Path):
     import keras
 
-    from trainers.fit import train
+    from zoo_app.fit import train
     from zoo import metrics, walks
 
     run = out / name

@@ -59,7 +59,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     import keras
 
-    from trainers.fit import train
+    from zoo_app.fit import train
 
     results = []
     for seed in map(int, args.seeds.split(",")):

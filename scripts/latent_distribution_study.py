@@ -32,7 +32,7 @@ RUNS = {**{f"lgae_mnist_s{s}": ("latentgan_ae", "mnist", "mnist32", {}, s) for s
 
 
 def train_all(out: Path, only=None):
-    from trainers.fit import train
+    from zoo_app.fit import train
 
     for name, (model, dataset, config, overrides, seed) in RUNS.items():
         run = out / name

@@ -47,7 +47,7 @@ def runs() -> list[tuple[str, str, dict]]:
 
 
 def train_all(out: Path, only=None):
-    from trainers.fit import train
+    from zoo_app.fit import train
 
     for name, model, overrides in runs():
         run = out / name

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from tests.conftest import run_python
-from zoo.cli import main
+from zoo_app.cli import main
 
 
 def zoo_cli(*args, check=True):
@@ -13,7 +13,7 @@ def zoo_cli(*args, check=True):
 
 
 def zoo_in_process(capsys, *args):
-    """``(exit status, stdout, stderr)`` of ``zoo ARGS`` through `zoo.cli.main` (no TensorFlow start-up per call)."""
+    """``(exit status, stdout, stderr)`` of ``zoo ARGS`` through `zoo_app.cli.main` (no TensorFlow start-up per call)."""
     try:
         status = main(list(args))
     except SystemExit as stop:

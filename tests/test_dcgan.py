@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from trainers.fit import build_compiled
+from zoo_app.fit import build_compiled
 
 
 def _digits(batch=16):

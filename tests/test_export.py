@@ -15,7 +15,7 @@ import zoo
 from export import export_generator, signatures_for
 from export.saved_model import batchable
 from tests.conftest import SCRIPTS, run_python
-from trainers.fit import train
+from zoo_app.fit import train
 from zoo import walks
 from zoo.visualize import to_uint8
 

@@ -9,7 +9,7 @@ import pytest
 
 import zoo
 from tests.conftest import run_python
-from zoo.cli import main
+from zoo_app.cli import main
 
 # one model per compile signature: GAN (g, d), VAE (optimizer), two-stage (optimizer, g, d), latentgan_ae (three),
 # lsc_conditioned_gan (g, d)
@@ -72,7 +72,7 @@ def test_set_is_checked_against_the_constructor(capsys, item, message):
 
 
 def test_set_reaches_the_model_and_runtime_failures_exit_1_with_a_traceback(tmp_path, capsys):
-    from zoo.cli import parse_overrides
+    from zoo_app.cli import parse_overrides
 
     assert parse_overrides("dcgan", ["latent_dim=32", "loss=hinge", "gp_weight=1"]) == {
         "latent_dim": 32, "loss": "hinge", "gp_weight": 1.0}

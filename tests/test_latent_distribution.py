@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from trainers.fit import build_compiled, train
+from zoo_app.fit import build_compiled, train
 from zoo.latentgan_ae import CodeSpec
 from zoo.latentgan_ae import losses as lg_losses
 from zoo.lsc_conditioned import extractor as extractor_lib

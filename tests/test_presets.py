@@ -9,7 +9,7 @@ import pytest
 
 import zoo
 from zoo import pretrained
-from zoo.cli import main
+from zoo_app.cli import main
 
 PRESETS = pretrained.list_presets()
 

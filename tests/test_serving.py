@@ -17,7 +17,7 @@ from serving import config as config_lib
 from serving.client import GrpcClient, RestClient
 from serving.errors import ServingError
 from serving.server import App
-from zoo.cli import main as zoo_cli
+from zoo_app.cli import main as zoo_cli
 
 STATE = get_model_status_pb2.ModelVersionStatus.State
 

@@ -1,7 +1,7 @@
 """Slow: the README's main job really learns Fashion-MNIST (run with `pytest -m slow`)."""
 import pytest
 
-from trainers.fit import train
+from zoo_app.fit import train
 from zoo import metrics
 
 

@@ -7,7 +7,7 @@ import tensorflow as tf
 from scipy import stats
 
 import zoo
-from trainers.fit import build_compiled
+from zoo_app.fit import build_compiled
 from zoo.lsc_gan import AttributeSpace, compression_rate
 from zoo.vae import losses
 

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from trainers.strategy import is_chief
-from zoo.visualize import save_grid, to_uint8
+from trainers.visualize import save_grid, to_uint8
 
 
 class SampleGrid(keras.callbacks.Callback):

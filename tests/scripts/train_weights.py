@@ -26,9 +26,9 @@ strategy = get_strategy(mode)
 import keras  # noqa: E402
 
 import zoo  # noqa: E402
-from trainers.fit import build_compiled  # noqa: E402
+from zoo_app.fit import build_compiled  # noqa: E402
 
-keras.utils.set_random_seed(0)  # initial weights, as trainers.fit.train does
+keras.utils.set_random_seed(0)  # initial weights, as zoo_app.fit.train does
 if os.environ.get("ZOO_TEST_MODEL") == "clggan":  # 8x8 digits, grows 4 -> 8 latent dims at epoch 1
     model, _ = build_compiled("clggan", "smoke", dataset="digits", strategy=strategy, seed=3)
     ds = zoo.load_dataset("digits", batch_size=32, image_size=8, shuffle=False).take(4)

@@ -10,7 +10,7 @@ from trainers.adversarial import AdversarialModel
 from trainers.growing import GrowingMixin, replace_networks, transfer_by_name
 from zoo.growing import configs
 from zoo.growing.layers import FadedLayer, MinibatchStd, downsample, upsample
-from zoo.growing.networks import STRATEGIES, build_discriminator, build_generator, make_plan
+from zoo.growing.networks import build_discriminator, build_generator, make_plan
 from zoo.registry import register_model
 
 
@@ -164,15 +164,45 @@ class GrowingConvGAN(GrowingMixin, AdversarialModel):
         self.set_fade(0.0)
 
 
-def _register(name, title, section):
-    cls = type(name.upper(), (GrowingConvGAN,), {
-        "KIND": name, "__module__": __name__,
-        "__doc__": f"{title} (thesis {section}; table 1): {STRATEGIES[name]}. See `GrowingConvGAN`."})
-    return register_model(name, family="growing", configs=configs.for_model(name))(cls)
+def _growing(name):
+    return register_model(name, family="growing", configs=configs.for_model(name))
 
 
-BGAN = _register("bgan", "Baseline GAN: the final network from the start, latent_end dims", "6.2.1")
-BGGAN = _register("bggan", "Baseline with growing GAN: only g1's input grows with the latent", "6.2.2")
-CGGAN = _register("cggan", "Channel growing GAN: every layer's channels grow with the latent", "6.2.3")
-LGGAN = _register("lggan", "Layer growing GAN (progressive GAN): resolution blocks added, fixed latent", "6.2.4")
-CLGGAN = _register("clggan", "Channel and layer growing GAN: latent, channels and layers grow together", "6.2.5")
+@_growing("bgan")
+class BGAN(GrowingConvGAN):
+    """Baseline GAN (thesis 6.2.1; table 1): the final network from the start, latent_end dims. See
+    `GrowingConvGAN`."""
+
+    KIND = "bgan"
+
+
+@_growing("bggan")
+class BGGAN(GrowingConvGAN):
+    """Baseline with growing GAN (thesis 6.2.2; table 1): only g1's input grows with the latent. See
+    `GrowingConvGAN`."""
+
+    KIND = "bggan"
+
+
+@_growing("cggan")
+class CGGAN(GrowingConvGAN):
+    """Channel growing GAN (thesis 6.2.3; table 1): every layer's channels grow with the latent. See
+    `GrowingConvGAN`."""
+
+    KIND = "cggan"
+
+
+@_growing("lggan")
+class LGGAN(GrowingConvGAN):
+    """Layer growing GAN, the progressive GAN (thesis 6.2.4; table 1): resolution blocks added, fixed latent. See
+    `GrowingConvGAN`."""
+
+    KIND = "lggan"
+
+
+@_growing("clggan")
+class CLGGAN(GrowingConvGAN):
+    """Channel and layer growing GAN (thesis 6.2.5; table 1): latent, channels and layers grow together. See
+    `GrowingConvGAN`."""
+
+    KIND = "clggan"

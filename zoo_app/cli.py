@@ -207,7 +207,7 @@ def cmd_list(args):
 
 def cmd_train(args):
     import zoo
-    from trainers.fit import train
+    from zoo_app.fit import train
     from zoo.visualize import save_grid
 
     try:
