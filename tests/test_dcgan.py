@@ -2,7 +2,6 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import zoo
 from zoo_app.fit import build_compiled

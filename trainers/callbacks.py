@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from trainers.steps import SEED_STREAMS
 from trainers.strategy import is_chief
 from trainers.visualize import save_grid, to_uint8
 
@@ -39,7 +40,7 @@ class SampleGrid(keras.callbacks.Callback):
         self._writer = None
 
     def samples(self):
-        z = self.model.sample_latent(self.n, tf.constant([self.seed, 0], tf.int32))
+        z = self.model.sample_latent(self.n, tf.constant([self.seed, SEED_STREAMS["sample"]], tf.int32))
         return self.model.generator(z, training=False).numpy()
 
     def on_epoch_end(self, epoch, logs=None):

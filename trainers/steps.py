@@ -55,6 +55,12 @@ def gan_optimizers(g_optimizer=None, d_optimizer=None):
     return tuple(out)
 
 
+SEED_STREAMS = {"sample": 0, "code_noise": 1, "generate_like": 2, "walk": 7}
+"""The second word of the ``[seed, stream]`` pairs that every draw from an integer seed uses, in the Python API and in
+the serving signatures alike, so a SavedModel answers what the model answers: ``generate`` and sample grids
+(``sample``), latentgan_ae's default noise (``code_noise``), ``generate_like`` (``generate_like``), latent walks
+(``walk``)."""
+
 OPTIMIZER_ROLES = ("optimizer", "g_optimizer", "d_optimizer", "rotation_optimizer")
 """The optimizers a zoo ``compile(...)`` takes, by name (each model takes those it has)."""
 
@@ -91,4 +97,5 @@ class GaussianPrior:
 
     def generate(self, n, seed=0):
         """``n`` samples from latents drawn with integer `seed` (inference mode)."""
-        return self.generator(self.sample_latent(n, tf.constant([seed, 0], tf.int32)), training=False)
+        return self.generator(self.sample_latent(n, tf.constant([seed, SEED_STREAMS["sample"]], tf.int32)),
+                              training=False)

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from trainers.steps import SEED_STREAMS
+
 
 def doubling_blocks(latent_dim: int, first: int = 8) -> list:
     """``[(0, 8), (8, 16), (16, 32), ...]`` up to `latent_dim` (0-based, end exclusive; the thesis' 1-8, 9-16, ...)."""
@@ -36,7 +38,7 @@ def block_label(block) -> str:
 
 
 def _prior(model, n, seed) -> np.ndarray:
-    return np.asarray(model.sample_latent(n, tf.constant([int(seed), 7], tf.int32)), np.float32)
+    return np.asarray(model.sample_latent(n, tf.constant([int(seed), SEED_STREAMS["walk"]], tf.int32)), np.float32)
 
 
 def interpolate(z0, z1, steps: int, method: str = "lerp") -> np.ndarray:

@@ -6,10 +6,11 @@ from trainers.strategy import resolve_sync
 from zoo.dcgan.configs import CONFIGS
 from zoo.dcgan.networks import dcgan_discriminator, dcgan_generator
 from zoo.registry import register_model
+from zoo.signatures import ServingSignatures
 
 
 @register_model("dcgan", family="baseline", configs=CONFIGS)
-class DCGAN(AdversarialModel):
+class DCGAN(ServingSignatures, AdversarialModel):
     """DCGAN (Radford et al., 2016) with any of the zoo's adversarial losses.
 
     Args:

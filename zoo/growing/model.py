@@ -11,10 +11,12 @@ from trainers.growing import GrowingMixin, replace_networks, transfer_by_name
 from zoo.growing import configs
 from zoo.growing.layers import FadedLayer, MinibatchStd, downsample, upsample
 from zoo.growing.networks import build_discriminator, build_generator, make_plan
+from zoo.growing.signatures import walk_block_signatures
 from zoo.registry import register_model
+from zoo.signatures import Limits, ServingSignatures
 
 
-class GrowingConvGAN(GrowingMixin, AdversarialModel):
+class GrowingConvGAN(ServingSignatures, GrowingMixin, AdversarialModel):
     """A WGAN-GP whose latent, channels and/or layers grow by dynamic model reconstruction (thesis 6.2).
 
     At each stage boundary (`trainers.growing.GrowthSchedule`, added by ``fit``) the next stage's generator and
@@ -146,6 +148,11 @@ class GrowingConvGAN(GrowingMixin, AdversarialModel):
         taus = [layer.tau for layer in self.fade_layers() if isinstance(layer, MinibatchStd)]
         return {"alpha": float(self.real_alpha.numpy()), "beta": float(betas[0].numpy()) if betas else 1.0,
                 "tau": float(taus[0].numpy())}
+
+    def serving_signatures(self, limits=None):
+        """The common signatures and ``walk_block`` (`zoo.growing.signatures`)."""
+        limits = limits or Limits()
+        return {**super().serving_signatures(limits), **walk_block_signatures(self, limits)}
 
     def _grow(self):
         """Move to the next stage: finish the current fade, build, carry every weight by name, fades to 0, swap in,

@@ -8,7 +8,9 @@ from keras import layers
 from trainers.adversarial import AdversarialModel
 from trainers.growing import GrowingMixin, replace_networks, transfer_by_name
 from zoo.growing_mlp.configs import CONFIGS
+from zoo.growing.signatures import walk_block_signatures
 from zoo.registry import register_model
+from zoo.signatures import Limits, ServingSignatures
 
 
 def mlp(input_dim, hidden, output_dim, name):
@@ -21,7 +23,7 @@ def mlp(input_dim, hidden, output_dim, name):
 
 
 @register_model("growing_mlp_gan", family="growing", configs=CONFIGS)
-class GrowingMLPGAN(GrowingMixin, AdversarialModel):
+class GrowingMLPGAN(ServingSignatures, GrowingMixin, AdversarialModel):
     """MLP GAN on 2-D points whose latent dimension grows stage by stage (thesis 6.1).
 
     Growing from k to m latent dimensions adds m - k zero-initialised columns to the generator's first weight
@@ -77,6 +79,11 @@ class GrowingMLPGAN(GrowingMixin, AdversarialModel):
     def sample_latent(self, batch_size, seed):
         """z ~ U(-1, 1)^k for the current k (thesis 7.1)."""
         return tf.random.stateless_uniform([batch_size, self.latent_dim], seed=seed, minval=-1.0, maxval=1.0)
+
+    def serving_signatures(self, limits=None):
+        """The common signatures and ``walk_block`` (`zoo.growing.signatures`)."""
+        limits = limits or Limits()
+        return {**super().serving_signatures(limits), **walk_block_signatures(self, limits)}
 
     def _grow(self):
         """Next stage: the generator rebuilt with one more input per new latent, every old weight carried, the new

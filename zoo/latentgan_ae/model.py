@@ -6,13 +6,15 @@ import numpy as np
 import tensorflow as tf
 
 from trainers import strategy as strategy_lib
-from trainers.steps import (CompileConfig, GaussianPrior, apply_gradients, first_input, gan_optimizers,
+from trainers.steps import (SEED_STREAMS, CompileConfig, GaussianPrior, apply_gradients, first_input, gan_optimizers,
                             replica_sample, scaled_loss)
 from zoo.batching import batched
 from zoo.latentgan_ae import losses, networks
 from zoo.latentgan_ae.codes import CodeSpec
 from zoo.latentgan_ae.configs import CONFIGS
+from zoo.latentgan_ae.signatures import code_signatures
 from zoo.registry import register_model
+from zoo.signatures import Limits, ServingSignatures
 
 
 def _adam():
@@ -20,7 +22,7 @@ def _adam():
 
 
 @register_model("latentgan_ae", family="latent_distribution", configs=CONFIGS)
-class LatentGANAE(CompileConfig, GaussianPrior, keras.Model):
+class LatentGANAE(ServingSignatures, CompileConfig, GaussianPrior, keras.Model):
     """An autoencoder and a GAN on its latent space, trained together in one step (the paper's "simultaneously"):
 
     1. autoencoder:  L_ae = ||X - Dec(Enc(X))||^2 (eq. 1; mean over pixels and batch);
@@ -101,6 +103,11 @@ class LatentGANAE(CompileConfig, GaussianPrior, keras.Model):
     def autoencoder_variables(self):
         return self.encoder.trainable_variables + self.decoder.trainable_variables
 
+    def serving_signatures(self, limits=None):
+        """The common signatures, ``generate_from_codes`` and ``cluster`` (`zoo.latentgan_ae.signatures`)."""
+        limits = limits or Limits()
+        return {**super().serving_signatures(limits), **code_signatures(self, limits)}
+
     # ---------------------------------------------------------------- sampling
     def sample_latent(self, batch_size, seed):
         """lc = concat(P, one-hot codes, U(-1, 1) codes) (`CodeSpec.sample`)."""
@@ -114,7 +121,7 @@ class LatentGANAE(CompileConfig, GaussianPrior, keras.Model):
         (default 0), `noise` ``[n, noise_dim]`` (default N(0, I) from `seed`)."""
         n = len(np.asarray(categorical[0])) if categorical else len(np.asarray(continuous))
         if noise is None:
-            noise = tf.random.stateless_normal([n, self.codes.noise_dim], seed=[seed, 1])
+            noise = tf.random.stateless_normal([n, self.codes.noise_dim], seed=[seed, SEED_STREAMS["code_noise"]])
         return self.generator(self.codes.assemble(noise, categorical, continuous), training=False)
 
     def cluster_logits(self, images, code=0, batch_size=500):

@@ -6,17 +6,19 @@ import numpy as np
 import tensorflow as tf
 
 from trainers import strategy as strategy_lib
-from trainers.steps import (CompileConfig, GaussianPrior, apply_gradients, first_input, gan_optimizers,
+from trainers.steps import (SEED_STREAMS, CompileConfig, GaussianPrior, apply_gradients, first_input, gan_optimizers,
                             replica_normal, scaled_loss)
 from zoo.lsc_conditioned import extractor as extractor_lib
 from zoo.lsc_conditioned import losses
 from zoo.lsc_conditioned.configs import CONFIGS
+from zoo.lsc_conditioned.signatures import generate_like_signatures
 from zoo.registry import register_model
+from zoo.signatures import Limits, ServingSignatures
 from zoo.sngan.networks import sngan_discriminator, sngan_generator
 
 
 @register_model("lsc_conditioned_gan", family="latent_distribution", configs=CONFIGS)
-class LSCConditionedGAN(CompileConfig, GaussianPrior, keras.Model):
+class LSCConditionedGAN(ServingSignatures, CompileConfig, GaussianPrior, keras.Model):
     """G(z ⊕ f) with f = E(x) from a fixed feature extractor, trained with the triple coupled loss.
 
     One train step on a batch x (Algorithms 1 and 2): f = E(x); for each x_i its nearest x_n(i) and farthest
@@ -148,11 +150,20 @@ class LSCConditionedGAN(CompileConfig, GaussianPrior, keras.Model):
     def call(self, latent, training=False):
         return self.generator(latent, training=training)
 
+    def like(self, images, seed_pair):
+        """G(z ⊕ f(images)), z ~ N(0, I) from a ``[2]`` int seed: what `generate_like` and its serving signature
+        run."""
+        f = self.features(images)
+        z = tf.random.stateless_normal([tf.shape(f)[0], self.noise_dim], seed=seed_pair)
+        return self.generator(tf.concat([z, f], axis=-1), training=False)
+
     def generate_like(self, images, seed=0):
         """New images conditioned on the features of `images` (one per image; z from `seed`)."""
-        f = self.features(images)
-        z = tf.random.stateless_normal([tf.shape(f)[0], self.noise_dim], seed=[seed, 2])
-        return self.generator(tf.concat([z, f], axis=-1), training=False)
+        return self.like(images, tf.constant([seed, SEED_STREAMS["generate_like"]], tf.int32))
+
+    def serving_signatures(self, limits=None):
+        limits = limits or Limits()
+        return {**super().serving_signatures(limits), **generate_like_signatures(self, limits)}
 
     # ------------------------------------------------------------- training
     def _update_bank(self, f):

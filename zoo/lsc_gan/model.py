@@ -5,10 +5,13 @@ from __future__ import annotations
 import tensorflow as tf
 
 from trainers.stages import TwoStageMixin
+from trainers.steps import SEED_STREAMS
 from zoo.lsc_gan.attributes import AttributeSpace, compression_rate
 from zoo.lsc_gan.configs import GAN_CONFIGS, VAE_CONFIGS
+from zoo.lsc_gan.signatures import attribute_signatures
 from zoo.lsr_gan.model import attach_gan, gan_config
 from zoo.registry import register_model
+from zoo.signatures import Limits
 from zoo.vae import losses
 from zoo.vae.model import VAE
 
@@ -51,6 +54,12 @@ class LSCVAE(VAE):
                              "with_labels=True.")
         return self.attributes.mean(self.attributes.from_labels(data[1]))
 
+    def serving_signatures(self, limits=None):
+        """The VAE's, ``generate_with_attributes``, ``edit``, and ``generate_from_seed`` conditioned on attribute
+        strengths (`zoo.lsc_gan.signatures`)."""
+        limits = limits or Limits()
+        return {**super().serving_signatures(limits), **attribute_signatures(self, limits)}
+
     # ------------------------------------------------------------- sampling
     def sample_latent(self, batch_size, seed):
         """z ~ N(n_c, I) with one attribute c drawn uniformly per sample (what ``generate``, sample grids and the
@@ -63,7 +72,8 @@ class LSCVAE(VAE):
     def attribute_latent(self, attributes, n, seed=0):
         """``[n, latent_dim]`` from N(mu_S, I) for an attribute set S (names/indices, or ``{name: strength}``)."""
         offset = tf.constant(self.attributes.offset(attributes))
-        return offset + tf.random.stateless_normal([n, self.latent_dim], seed=tf.constant([seed, 0]))
+        return offset + tf.random.stateless_normal([n, self.latent_dim],
+                                                   seed=tf.constant([seed, SEED_STREAMS["sample"]]))
 
     def generate_attributes(self, attributes, n, seed=0):
         """n images with attribute set S: ``G(z)``, z ~ N(mu_S, I)."""

@@ -7,9 +7,11 @@ import tensorflow as tf
 from trainers import strategy as strategy_lib
 from trainers.steps import CompileConfig, GaussianPrior, apply_gradients, first_input, scaled_loss
 from zoo.registry import register_model
+from zoo.signatures import Limits, ServingSignatures
 from zoo.vae import losses
 from zoo.vae.configs import CONFIGS
 from zoo.vae.networks import build_decoder, build_encoder
+from zoo.vae.signatures import encoder_signatures
 
 
 class Reparameterize(keras.layers.Layer):
@@ -30,7 +32,7 @@ class Reparameterize(keras.layers.Layer):
 
 
 @register_model("vae", family="vae_gan", configs=CONFIGS)
-class VAE(CompileConfig, GaussianPrior, keras.Model):
+class VAE(ServingSignatures, CompileConfig, GaussianPrior, keras.Model):
     """VAE / beta-VAE: maximise ``E_q[log p(x|z)] - beta * KL(q(z|x) || N(0, I))`` (beta = 1: the VAE).
 
     Loss per example: ``reconstruction(x, D(z)) + beta * KL``, z = mu + sigma * eps (`Reparameterize`), averaged
@@ -85,6 +87,11 @@ class VAE(CompileConfig, GaussianPrior, keras.Model):
     def compile(self, optimizer="adam", **kwargs):
         super().compile(optimizer=optimizer, **kwargs)
         self.optimizer.build(self.vae_variables())  # inside the caller's strategy scope
+
+    def serving_signatures(self, limits=None):
+        """The common signatures, ``encode`` and ``reconstruct`` (`zoo.vae.signatures`)."""
+        limits = limits or Limits()
+        return {**super().serving_signatures(limits), **encoder_signatures(self, limits)}
 
     # ------------------------------------------------------------- sampling
     def encode(self, x, training=False):
