@@ -93,3 +93,12 @@ def test_set_reaches_the_model_and_runtime_failures_exit_1_with_a_traceback(tmp_
     assert status == 0 and "sharpness" in out
     status, _, err = _cli(capsys, "evaluate", "--preset", "no_such_preset")
     assert status == 2 and "dcgan_fashion_mnist" in err  # the known ones are listed
+
+
+def test_the_zoo_command_hides_tensorflows_start_up_lines_unless_verbose():
+    quiet = run_python(["-m", "zoo_app", "list"])
+    assert "dcgan" in quiet.stdout
+    noise = [ln for ln in quiet.stderr.splitlines() if ln.startswith(("I0000", "W0000", "E0000", "WARNING: All log"))]
+    assert not noise, noise
+    verbose = run_python(["-m", "zoo_app", "--verbose", "list"])
+    assert "dcgan" in verbose.stdout

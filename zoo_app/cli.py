@@ -10,7 +10,8 @@
 
 A usage error (a wrong model, dataset, config, metric, constructor key or attribute name, a missing run) exits
 with status 2 and the list of valid choices; a failure while the command runs (inside ``fit``, say) exits 1 with
-its traceback.
+its traceback. TensorFlow's C++ start-up lines are hidden unless ``zoo --verbose COMMAND`` (with ``python -m
+zoo`` they show: importing the package starts TensorFlow first; ``python -m zoo_app`` is the quiet form).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import argparse
 import ast
 import inspect
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -340,8 +342,31 @@ COMMANDS = {"list": cmd_list, "train": cmd_train, "sample": cmd_sample, "evaluat
             "export": cmd_export}
 
 
+def quiet_tensorflow_start() -> None:
+    """Import TensorFlow and run one op with fd 2 pointed at /dev/null: its C++ start-up lines (CUDA probing on a CPU
+    machine, oneDNN, CPU features) are written before absl's logging is set up, so ``TF_CPP_MIN_LOG_LEVEL`` does
+    not reach them. A Python exception still propagates, and fd 2 is restored either way."""
+    if "tensorflow" in sys.modules:  # already started (in-process callers, tests): nothing left to hide
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+
+        tf.constant(0) + 1
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["--verbose"]:  # TensorFlow's start-up lines too
+        argv = argv[1:]
+    else:
+        quiet_tensorflow_start()
     if argv[:1] == ["serve"]:  # tensorflow_model_server's flags, parsed by serving.server
         from serving.server import main as serve
 
