@@ -107,3 +107,31 @@ def test_copy_into_leading_slice_refuses_to_shrink():
     big, small = keras.Variable(np.ones((3, 2), np.float32)), keras.Variable(np.zeros((2, 2), np.float32))
     with pytest.raises(ValueError, match="Cannot grow"):
         copy_into_leading_slice(big, small)
+
+
+@pytest.mark.parametrize("loss_scaled", [False, True])
+def test_growth_carries_adam_moments_also_under_a_loss_scale_optimizer(loss_scaled):
+    """Under mixed_float16 the optimizers are LossScaleOptimizers, whose Adam moments live in the inner optimizer:
+    they, the step count and the dynamic loss scale carry into the grown variables (new entries 0)."""
+    import tensorflow as tf
+
+    from trainers.growing import rebuild_optimizer
+
+    opt = keras.optimizers.Adam(1e-2)
+    if loss_scaled:
+        opt = keras.optimizers.LossScaleOptimizer(opt, initial_scale=4.0)
+    old, new = keras.Variable(np.ones((2, 3), np.float32)), keras.Variable(np.ones((4, 3), np.float32))
+    opt.build([old])
+    for _ in range(3):
+        opt.apply_gradients([(tf.fill((2, 3), 2.0), old)])
+    grown = rebuild_optimizer(opt, [(old, new)], [new])
+    assert type(grown) is type(opt)
+    inner_old, inner_new = (opt.inner_optimizer, grown.inner_optimizer) if loss_scaled else (opt, grown)
+    for slots in ("_momentums", "_velocities"):
+        before, after = getattr(inner_old, slots)[0].numpy(), getattr(inner_new, slots)[0].numpy()
+        assert np.abs(before).min() > 0
+        np.testing.assert_array_equal(after[:2], before)
+        np.testing.assert_array_equal(after[2:], 0.0)
+    assert int(inner_new.iterations.numpy()) == int(inner_old.iterations.numpy()) == 3
+    if loss_scaled:
+        assert float(grown.dynamic_scale.numpy()) == float(opt.dynamic_scale.numpy())

@@ -75,15 +75,22 @@ def rebuild_optimizer(old_opt, pairs, new_vars, reset=False):
     new_opt = old_opt.__class__.from_config(old_opt.get_config())
     new_opt.build(list(new_vars))
     new_opt.iterations.assign(old_opt.iterations)
+    if isinstance(old_opt, keras.optimizers.LossScaleOptimizer):  # mixed_float16: the loss scale and its counter
+        new_opt.dynamic_scale.assign(old_opt.dynamic_scale)   # carry over, and the moments live in the inner one
+        new_opt.step_counter.assign(old_opt.step_counter)
+        old_opt, new_opt_inner = old_opt.inner_optimizer, new_opt.inner_optimizer
+        new_opt_inner.iterations.assign(old_opt.iterations)
+    else:
+        new_opt_inner = new_opt
     if reset:
         return new_opt
-    for name in SLOT_LISTS:
-        old_slots, new_slots = getattr(old_opt, name, None), getattr(new_opt, name, None)
+    for name in SLOT_LISTS:  # Adam's / RMSprop's per-variable slot lists (Keras 3 keeps them private)
+        old_slots, new_slots = getattr(old_opt, name, None), getattr(new_opt_inner, name, None)
         if not old_slots or not new_slots:
             continue
         for old_var, new_var in pairs:
             copy_into_leading_slice(old_slots[old_opt._get_variable_index(old_var)],
-                                    new_slots[new_opt._get_variable_index(new_var)], fill=0.0)
+                                    new_slots[new_opt_inner._get_variable_index(new_var)], fill=0.0)
     return new_opt
 
 
