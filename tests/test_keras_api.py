@@ -12,8 +12,8 @@ from tests.conftest import run_python
 from zoo_app.cli import main
 
 # one model per compile signature: GAN (g, d), VAE (optimizer), two-stage (optimizer, g, d), latentgan_ae (three),
-# lsc_conditioned_gan (g, d)
-FAMILIES = ["dcgan", "vae", "lsr_gan", "latentgan_ae", "lsc_conditioned_gan"]
+# feature_conditioned_gan (g, d)
+FAMILIES = ["dcgan", "vae", "lsr_gan", "latentgan_ae", "feature_conditioned_gan"]
 
 
 def _optimizer_state(model):
@@ -102,3 +102,13 @@ def test_the_zoo_command_hides_tensorflows_start_up_lines_unless_verbose():
     assert not noise, noise
     verbose = run_python(["-m", "zoo_app", "--verbose", "list"])
     assert "dcgan" in verbose.stdout
+
+
+def test_the_former_name_of_the_durall_model_still_works_with_a_deprecation_warning():
+    with pytest.warns(DeprecationWarning, match="'lsc_conditioned_gan' is deprecated: use 'feature_conditioned_gan'"):
+        cls = zoo.get_model_class("lsc_conditioned_gan")
+    assert cls is zoo.get_model_class("feature_conditioned_gan") and "lsc_conditioned_gan" not in zoo.list_models()
+    with pytest.warns(DeprecationWarning):
+        assert zoo.list_configs("lsc_conditioned_gan") == zoo.list_configs("feature_conditioned_gan")
+    with pytest.warns(DeprecationWarning):
+        assert zoo.build_model("lsc_conditioned_gan", config="smoke").zoo_name == "feature_conditioned_gan"

@@ -1,4 +1,4 @@
-"""latentgan_ae, sngan and lsc_conditioned_gan (issue 5): the numbers of their losses, Algorithm 1, the code
+"""latentgan_ae, sngan and feature_conditioned_gan (issue 5): the numbers of their losses, Algorithm 1, the code
 specification, and short real trainings (scikit-learn digits, 16x16)."""
 import math
 
@@ -37,11 +37,11 @@ def test_triple_coupled_loss_matches_the_equations():
 
 
 def test_ablation_prototypes_drop_their_terms():
-    m = {p: zoo.build_model("lsc_conditioned_gan", config="smoke", prototype=p) for p in ("A", "B", "C", "full")}
+    m = {p: zoo.build_model("feature_conditioned_gan", config="smoke", prototype=p) for p in ("A", "B", "C", "full")}
     assert m["A"].weights_used == (1.0, 0.0, 0.0) and m["B"].weights_used == (1.0, 1.0, 0.0)
     assert m["C"].weights_used == (1.0, 0.0, 1.0) and m["full"].weights_used == (1.0, 1.0, 1.0)
     with pytest.raises(ValueError, match="Known: full, A, B, C"):
-        zoo.build_model("lsc_conditioned_gan", config="smoke", prototype="D")
+        zoo.build_model("feature_conditioned_gan", config="smoke", prototype="D")
 
 
 # ------------------------------------------------------------------ Algorithm 1
@@ -157,8 +157,8 @@ def test_sngan_discriminator_kernels_are_spectrally_normalised():
     assert max(abs(s - 1.0) for s in sigmas) < 0.15, sigmas
 
 
-def test_lsc_conditioned_gan_trains_with_a_frozen_untrained_extractor(tmp_path):
-    model, cfg = build_compiled("lsc_conditioned_gan", "smoke", dataset="digits", seed=0)
+def test_feature_conditioned_gan_trains_with_a_frozen_untrained_extractor(tmp_path):
+    model, cfg = build_compiled("feature_conditioned_gan", "smoke", dataset="digits", seed=0)
     before = [w.numpy().copy() for w in model.extractor.weights]
     ds = zoo.load_dataset("digits", batch_size=16, image_size=16).take(6)
     hist = model.fit(ds, epochs=2, verbose=0)
@@ -182,7 +182,7 @@ def test_lsc_conditioned_gan_trains_with_a_frozen_untrained_extractor(tmp_path):
 
 
 def test_rotation_extractor_is_trained_once_then_frozen():
-    model, _ = build_compiled("lsc_conditioned_gan", "smoke", dataset="digits", seed=0, extractor="rotation",
+    model, _ = build_compiled("feature_conditioned_gan", "smoke", dataset="digits", seed=0, extractor="rotation",
                               extractor_steps=15)
     before = [w.numpy().copy() for w in model.extractor.weights]
     ds = zoo.load_dataset("digits", batch_size=16, image_size=16, with_labels=True).take(4)

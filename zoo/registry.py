@@ -17,12 +17,14 @@ from __future__ import annotations
 import copy
 import difflib
 import inspect
+import warnings
 
 import keras
 
 _MODELS: dict[str, type] = {}
 _FAMILIES: dict[str, str] = {}
 _CONFIGS: dict[str, dict[str, dict]] = {}
+_ALIASES: dict[str, str] = {}  # old name -> registered name (each lookup by an old name warns)
 
 
 def _unknown(kind: str, name: str, known, of: str = "") -> ValueError:
@@ -32,13 +34,14 @@ def _unknown(kind: str, name: str, known, of: str = "") -> ValueError:
     return ValueError(f"Unknown {kind} {name!r}{of}.{hint} Known {kind}s: {', '.join(known)}.")
 
 
-def register_model(name: str, *, family: str, configs: dict[str, dict] | None = None):
+def register_model(name: str, *, family: str, configs: dict[str, dict] | None = None, aliases: tuple = ()):
     """Class decorator: register a `keras.Model` subclass under `name`.
 
     Args:
         name: the zoo name (`zoo train NAME`).
         family: the method family (``baseline``, ``growing``, ``vae_gan``, ``latent_distribution``).
         configs: named training configs, ``{"smoke": {"model": {...}, "train": {...}}, ...}``.
+        aliases: former names, still accepted everywhere a name is, with a DeprecationWarning naming the new one.
     """
 
     def decorate(cls):
@@ -50,6 +53,7 @@ def register_model(name: str, *, family: str, configs: dict[str, dict] | None = 
         _CONFIGS[name] = dict(configs or {})
         cls.zoo_name = name
         cls.from_preset = classmethod(_from_preset)
+        _ALIASES.update({alias: name for alias in aliases})
         return cls
 
     return decorate
@@ -72,25 +76,32 @@ def list_models() -> list[str]:
     return sorted(_MODELS)
 
 
+def canonical_name(name: str) -> str:
+    """The registered name of `name`: itself, or the model a former name (an alias) now stands for, with a
+    DeprecationWarning; an unknown name raises with the known ones."""
+    if name in _ALIASES:
+        warnings.warn(f"Model name {name!r} is deprecated: use {_ALIASES[name]!r}.", DeprecationWarning, stacklevel=3)
+        return _ALIASES[name]
+    if name not in _MODELS:
+        raise _unknown("model", name, _MODELS)
+    return name
+
+
 def model_family(name: str) -> str:
-    get_model_class(name)
-    return _FAMILIES[name]
+    return _FAMILIES[canonical_name(name)]
 
 
 def get_model_class(name: str) -> type:
-    if name not in _MODELS:
-        raise _unknown("model", name, _MODELS)
-    return _MODELS[name]
+    return _MODELS[canonical_name(name)]
 
 
 def list_configs(name: str) -> list[str]:
-    get_model_class(name)
-    return sorted(_CONFIGS[name])
+    return sorted(_CONFIGS[canonical_name(name)])
 
 
 def get_config(name: str, config: str = "default") -> dict:
     """A deep copy of the named training config of model `name`."""
-    get_model_class(name)
+    name = canonical_name(name)
     if config not in _CONFIGS[name]:
         raise _unknown("config", config, _CONFIGS[name], of=f" of model {name!r}")
     return copy.deepcopy(_CONFIGS[name][config])

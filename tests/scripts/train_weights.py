@@ -1,4 +1,4 @@
-"""Train dcgan (or $ZOO_TEST_MODEL=clggan: growth inside fit; =lsr_gan: two stages inside fit; =lsc_conditioned_gan /
+"""Train dcgan (or $ZOO_TEST_MODEL=clggan: growth inside fit; =lsr_gan: two stages inside fit; =feature_conditioned_gan /
 =latentgan_ae: spectral norm, the feature bank, three optimizers) a few steps on digits under a strategy and save all
 weights and the final stage: used by test_distribute.
 
@@ -35,7 +35,7 @@ if os.environ.get("ZOO_TEST_MODEL") == "clggan":  # 8x8 digits, grows 4 -> 8 lat
 elif os.environ.get("ZOO_TEST_MODEL") == "lsr_gan":  # Fashion-MNIST 32x32, VAE for 1 epoch, then LSR-GAN
     model, _ = build_compiled("lsr_gan", "smoke", dataset="fashion_mnist", strategy=strategy, seed=3)
     ds = zoo.load_dataset("fashion_mnist", batch_size=16, image_size=32, shuffle=False).take(4)
-elif os.environ.get("ZOO_TEST_MODEL") in ("lsc_conditioned_gan", "latentgan_ae"):
+elif os.environ.get("ZOO_TEST_MODEL") in ("feature_conditioned_gan", "latentgan_ae"):
     model, _ = build_compiled(os.environ["ZOO_TEST_MODEL"], "smoke", dataset="digits", strategy=strategy, seed=3)
     ds = zoo.load_dataset("digits", batch_size=16, image_size=16, shuffle=False).take(4)
 else:

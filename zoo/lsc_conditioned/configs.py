@@ -1,4 +1,4 @@
-"""Configs of `lsc_conditioned_gan`. The generator and the discriminator are `sngan`'s standard CNN with the same
+"""Configs of `feature_conditioned_gan`. The generator and the discriminator are `sngan`'s standard CNN with the same
 width as the baseline it is compared with ("the rest of the topology remains unchanged", 4.2); Adam 2e-4,
 betas (0.5, 0.999), batch 64, one G step per D step (Algorithm 2's n = 1).
 

@@ -1,4 +1,5 @@
-"""`lsc_conditioned_gan`: a GAN conditioned on an unsupervised feature space (Durall et al. 2021, section 3)."""
+"""`feature_conditioned_gan` (formerly `lsc_conditioned_gan`, still accepted with a DeprecationWarning): a GAN
+conditioned on an unsupervised feature space (Durall et al. 2021, "Latent Space Conditioning", section 3)."""
 from __future__ import annotations
 
 import keras
@@ -17,7 +18,8 @@ from zoo.signatures import Limits, ServingSignatures
 from zoo.sngan.networks import sngan_discriminator, sngan_generator
 
 
-@register_model("lsc_conditioned_gan", family="latent_distribution", configs=CONFIGS)
+@register_model("feature_conditioned_gan", family="latent_distribution", configs=CONFIGS,
+                aliases=("lsc_conditioned_gan",))
 class LSCConditionedGAN(ServingSignatures, CompileConfig, GaussianPrior, keras.Model):
     """G(z ⊕ f) with f = E(x) from a fixed feature extractor, trained with the triple coupled loss.
 

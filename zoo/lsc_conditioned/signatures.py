@@ -1,4 +1,4 @@
-"""Serving signature of ``lsc_conditioned_gan``: ``generate_like`` images, seed -> one new image per input,
+"""Serving signature of ``feature_conditioned_gan``: ``generate_like`` images, seed -> one new image per input,
 G(z ⊕ f(x)), z from ``[seed, SEED_STREAMS["generate_like"]]``."""
 from __future__ import annotations
 

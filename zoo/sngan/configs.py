@@ -3,7 +3,7 @@ one D step per G step, batch 64).
 
 * ``cifar32``: the paper's widths (w = 64), latent 128, 3 channels.
 * ``mnist32``: w = 16 and latent 64, what the 2-core CPU trains in minutes; the baseline beside
-  ``lsc_conditioned_gan``'s ``mnist32`` (the same widths, so the topology differs only by the conditioning).
+  ``feature_conditioned_gan``'s ``mnist32`` (the same widths, so the topology differs only by the conditioning).
 * ``smoke``: tiny, for tests.
 """
 
