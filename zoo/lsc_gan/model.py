@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from trainers.stages import TwoStageMixin
+from zoo.lsr_gan.stages import TwoStageMixin
 from trainers.steps import SEED_STREAMS
 from zoo.lsc_gan.attributes import AttributeSpace, compression_rate
 from zoo.lsc_gan.configs import GAN_CONFIGS, VAE_CONFIGS

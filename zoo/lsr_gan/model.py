@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from trainers.stages import TwoStageMixin
+from zoo.lsr_gan.stages import TwoStageMixin
 from zoo.lsr_gan.configs import CONFIGS
 from zoo.lsr_gan.networks import build_discriminator
 from zoo.registry import register_model
@@ -14,7 +14,7 @@ from zoo.vae.networks import build_decoder
 
 def attach_gan(model, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path):
     """Stage 2's networks on a VAE: a generator of the decoder's architecture, the table-3 discriminator, the stage
-    schedule (`trainers.stages.TwoStageMixin`), and optionally a trained VAE's weights."""
+    schedule (`zoo.lsr_gan.stages.TwoStageMixin`), and optionally a trained VAE's weights."""
     model.d_widths, model.d_out_channels = tuple(d_widths), int(d_out_channels)
     model.generator = build_decoder(model.image_size, model.channels, model.latent_dim, model.decoder_widths,
                                     model.base, name="generator")
@@ -55,7 +55,7 @@ class LSRGAN(TwoStageMixin, VAE):
         lsr_reduction: ``"mean"`` (default) or ``"sum"`` over latent dimensions.
         loss: the adversarial loss (`trainers.losses`), ``non_saturating`` as eq. 3/4.
         d_widths, d_out_channels: the table-3 discriminator (32, 64, 128; 3 output channels).
-        vae_epochs, generator_init: see `trainers.stages.TwoStageMixin`.
+        vae_epochs, generator_init: see `zoo.lsr_gan.stages.TwoStageMixin`.
         vae_path: a trained `vae`'s ``model.keras`` to start from.
         **kwargs: the VAE's (`zoo.vae.VAE`): image_size, channels, latent_dim, beta, reconstruction, widths, seed.
     """
