@@ -98,7 +98,11 @@ class VAE(ServingSignatures, CompileConfig, GaussianPrior, keras.Model):
         """``(mu, logvar)`` of q(z|x)."""
         return self.encoder(x, training=training)
 
-    def call(self, x, training=False):
+    def call(self, z, training=False):
+        """Latent -> sample, ``G(z)``, as for every zoo model (`reconstruct` maps images to images)."""
+        return self.generator(z, training=training)
+
+    def reconstruct(self, x, training=False):
         """Reconstruction through the encoder mean: ``G(mu(x))`` (the decoder for a VAE; LSR-GAN's "seeded" image)."""
         mu, _ = self.encoder(x, training=training)
         return self.generator(mu, training=training)

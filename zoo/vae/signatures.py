@@ -19,11 +19,12 @@ def encoder_signatures(model, limits: Limits) -> dict[str, Signature]:
     @tf.function(input_signature=[image_spec(model)])
     def reconstruct(images):
         images = checked_images(limits, images)
-        return to_outputs(model(images, training=False))
+        return to_outputs(model.reconstruct(images, training=False))
 
     def encode_reference(m, x):
         mean, log_variance = m.encode(x["images"])
         return {"mean": np.asarray(mean), "log_variance": np.asarray(log_variance)}
 
     return {"encode": Signature(encode, images_example(model), encode_reference),
-            "reconstruct": Signature(reconstruct, images_example(model), lambda m, x: image_outputs(m(x["images"])))}
+            "reconstruct": Signature(reconstruct, images_example(model),
+                                     lambda m, x: image_outputs(m.reconstruct(x["images"])))}
