@@ -12,19 +12,14 @@ fd_classifier: the Fréchet distance in the features of the project's own Fashio
 from __future__ import annotations
 
 import json
-import platform
 import sys
 from pathlib import Path
 
 import keras
-import numpy as np
-import tensorflow as tf
 
-import zoo
+import zoo  # noqa: F401  (registers the model classes)
 from zoo.metrics import evaluate_generator
-from zoo.metrics.classifier import sha256_file
-from zoo.pretrained import CARD, PACKAGE_PRESETS, WEIGHTS
-from zoo.visualize import save_grid
+from zoo.pretrained import PACKAGE_PRESETS
 
 RUNS = Path("/work/runs")
 PRESETS = {  # name: (run directory, what it is)
@@ -43,25 +38,15 @@ def build(name: str) -> Path:
     info = json.loads((run / "run.json").read_text())
     state = json.loads((run / "state.json").read_text()) if (run / "state.json").exists() else {}
     model = keras.saving.load_model(run / "model.keras", compile=False)
-    out = PACKAGE_PRESETS / name
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_weights(out / WEIGHTS)
     records = evaluate_generator(model, info["dataset"], [METRIC["metric"]], n_fake=METRIC["n"], n_real=METRIC["n"],
                                  split=METRIC["split"], seed=METRIC["seed"])
-    save_grid(np.asarray(model.generate(64, seed=0)), out / "samples.png")
     steps = {k: v for k, v in state.items() if k.endswith("_iterations")}
-    card = {
-        "name": name, "method": model.zoo_name, "family": zoo.model_family(model.zoo_name),
-        "dataset": info["dataset"], "config": info["config"], "model_config": model.get_config(),
-        "training": {"recipe": recipe, "epochs": state.get("epochs_done", info.get("epochs")),
-                     "batch_size": info.get("batch_size"), "steps_per_epoch": info.get("steps_per_epoch"),
-                     "seed": info.get("seed"), "optimizer_steps": steps, "train_config": info.get("train_config"),
-                     "machine": records[0].protocol["machine"], "versions": info.get("versions")},
-        "metrics": [r.to_dict() for r in records],
-        "files": {WEIGHTS: {"sha256": sha256_file(out / WEIGHTS), "bytes": (out / WEIGHTS).stat().st_size}},
-        "built_with": {"tensorflow": tf.__version__, "keras": keras.__version__, "python": platform.python_version()},
-    }
-    (out / CARD).write_text(json.dumps(card, indent=1, default=str))
+    training = {"recipe": recipe, "epochs": state.get("epochs_done", info.get("epochs")),
+                "batch_size": info.get("batch_size"), "steps_per_epoch": info.get("steps_per_epoch"),
+                "seed": info.get("seed"), "optimizer_steps": steps, "train_config": info.get("train_config"),
+                "machine": records[0].protocol["machine"], "versions": info.get("versions")}
+    out = model.save_to_preset(PACKAGE_PRESETS / name, name=name, dataset=info["dataset"], config=info["config"],
+                               training=training, metrics=records)
     print(name, [str(r) for r in records], flush=True)
     return out
 

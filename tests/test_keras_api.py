@@ -112,3 +112,23 @@ def test_the_former_name_of_the_durall_model_still_works_with_a_deprecation_warn
         assert zoo.list_configs("lsc_conditioned_gan") == zoo.list_configs("feature_conditioned_gan")
     with pytest.warns(DeprecationWarning):
         assert zoo.build_model("lsc_conditioned_gan", config="smoke").zoo_name == "feature_conditioned_gan"
+
+
+def test_save_to_preset_then_from_preset_round_trips_hash_checked(tmp_path):
+    from zoo.pretrained import PresetHashError
+
+    model = zoo.build_model("dcgan", config="smoke")
+    model.compile()
+    model.fit(zoo.load_dataset("digits", batch_size=16, image_size=16).take(2), epochs=1, verbose=0)
+    path = model.save_to_preset(tmp_path / "my_dcgan", dataset="digits", config="smoke", training={"steps": 2})
+    card = __import__("json").loads((path / "model_card.json").read_text())
+    assert card["method"] == "dcgan" and card["dataset"] == "digits" and card["files"]["model.weights.h5"]["sha256"]
+    assert (path / "samples.png").stat().st_size > 100
+    loaded = zoo.get_model_class("dcgan").from_preset(str(path))
+    np.testing.assert_allclose(loaded.generate(4, seed=1).numpy(), model.generate(4, seed=1).numpy(), atol=1e-6)
+    weights = path / "model.weights.h5"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(PresetHashError):
+        zoo.from_preset(str(path))

@@ -19,7 +19,8 @@ MAY_NOT_IMPORT = {
 SUBMODULES = {  # imported too, so a lazily imported module is held to the same rule
     "trainers": ["trainers.adversarial", "trainers.callbacks", "trainers.growing", "trainers.strategy",
                  "trainers.visualize"],
-    "zoo": ["zoo.metrics", "zoo.pretrained", "zoo.walks", "zoo.visualize", "zoo.lsr_gan.stages", "zoo.signatures"],
+    "zoo": ["zoo.metrics", "zoo.pretrained", "zoo.walks", "zoo.visualize", "zoo.lsr_gan.stages", "zoo.signatures",
+            "zoo.base"],
     "export": ["export.saved_model", "export.signatures"],
     "serving": ["serving.server", "serving.rest", "serving.grpc_api", "serving.batching", "serving.client"],
     "zoo_app": ["zoo_app.cli", "zoo_app.fit"],

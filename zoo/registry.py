@@ -52,27 +52,14 @@ def register_model(name: str, *, family: str, configs: dict[str, dict] | None = 
         _FAMILIES[name] = family
         _CONFIGS[name] = dict(configs or {})
         cls.zoo_name = name
-        cls.from_preset = classmethod(_from_preset)
         _ALIASES.update({alias: name for alias in aliases})
         return cls
 
     return decorate
 
 
-def _from_preset(cls, spec, **kwargs):
-    """``Class.from_preset(name | directory | URL)``: `zoo.from_preset`, checking that the preset is of this class
-    (keras-hub's convention)."""
-    from zoo.pretrained import load_pretrained
-
-    model = load_pretrained(spec, **kwargs)
-    if not isinstance(model, cls):
-        raise ValueError(f"Preset {spec!r} is a {type(model).__name__} ({model.zoo_name}), not a {cls.__name__}: "
-                         f"load it with zoo.from_preset({spec!r}).")
-    return model
-
-
 def list_models() -> list[str]:
-    """Names of every registered model, sorted."""
+    """Names of every registered model, sorted (former names, the aliases, are not listed)."""
     return sorted(_MODELS)
 
 

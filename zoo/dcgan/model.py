@@ -6,11 +6,11 @@ from trainers.strategy import resolve_sync
 from zoo.dcgan.configs import CONFIGS
 from zoo.dcgan.networks import dcgan_discriminator, dcgan_generator
 from zoo.registry import register_model
-from zoo.signatures import ServingSignatures
+from zoo.base import ZooModel
 
 
 @register_model("dcgan", family="baseline", configs=CONFIGS)
-class DCGAN(ServingSignatures, AdversarialModel):
+class DCGAN(ZooModel, AdversarialModel):
     """DCGAN (Radford et al., 2016) with any of the zoo's adversarial losses.
 
     Args:

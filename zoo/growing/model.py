@@ -13,10 +13,11 @@ from zoo.growing.layers import FadedLayer, MinibatchStd, downsample, upsample
 from zoo.growing.networks import build_discriminator, build_generator, make_plan
 from zoo.growing.signatures import walk_block_signatures
 from zoo.registry import register_model
-from zoo.signatures import Limits, ServingSignatures
+from zoo.base import ZooModel
+from zoo.signatures import Limits
 
 
-class GrowingConvGAN(ServingSignatures, GrowingMixin, AdversarialModel):
+class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
     """A WGAN-GP whose latent, channels and/or layers grow by dynamic model reconstruction (thesis 6.2).
 
     At each stage boundary (`trainers.growing.GrowthSchedule`, added by ``fit``) the next stage's generator and

@@ -10,7 +10,8 @@ from trainers.growing import GrowingMixin, replace_networks, transfer_by_name
 from zoo.growing_mlp.configs import CONFIGS
 from zoo.growing.signatures import walk_block_signatures
 from zoo.registry import register_model
-from zoo.signatures import Limits, ServingSignatures
+from zoo.base import ZooModel
+from zoo.signatures import Limits
 
 
 def mlp(input_dim, hidden, output_dim, name):
@@ -23,7 +24,7 @@ def mlp(input_dim, hidden, output_dim, name):
 
 
 @register_model("growing_mlp_gan", family="growing", configs=CONFIGS)
-class GrowingMLPGAN(ServingSignatures, GrowingMixin, AdversarialModel):
+class GrowingMLPGAN(ZooModel, GrowingMixin, AdversarialModel):
     """MLP GAN on 2-D points whose latent dimension grows stage by stage (thesis 6.1).
 
     Growing from k to m latent dimensions adds m - k zero-initialised columns to the generator's first weight

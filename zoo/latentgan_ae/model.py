@@ -14,7 +14,8 @@ from zoo.latentgan_ae.codes import CodeSpec
 from zoo.latentgan_ae.configs import CONFIGS
 from zoo.latentgan_ae.signatures import code_signatures
 from zoo.registry import register_model
-from zoo.signatures import Limits, ServingSignatures
+from zoo.base import ZooModel
+from zoo.signatures import Limits
 
 
 def _adam():
@@ -22,7 +23,7 @@ def _adam():
 
 
 @register_model("latentgan_ae", family="latent_distribution", configs=CONFIGS)
-class LatentGANAE(ServingSignatures, CompileConfig, GaussianPrior, keras.Model):
+class LatentGANAE(ZooModel, CompileConfig, GaussianPrior, keras.Model):
     """An autoencoder and a GAN on its latent space, trained together in one step (the paper's "simultaneously"):
 
     1. autoencoder:  L_ae = ||X - Dec(Enc(X))||^2 (eq. 1; mean over pixels and batch);

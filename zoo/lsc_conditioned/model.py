@@ -14,13 +14,14 @@ from zoo.lsc_conditioned import losses
 from zoo.lsc_conditioned.configs import CONFIGS
 from zoo.lsc_conditioned.signatures import generate_like_signatures
 from zoo.registry import register_model
-from zoo.signatures import Limits, ServingSignatures
+from zoo.base import ZooModel
+from zoo.signatures import Limits
 from zoo.sngan.networks import sngan_discriminator, sngan_generator
 
 
 @register_model("feature_conditioned_gan", family="latent_distribution", configs=CONFIGS,
                 aliases=("lsc_conditioned_gan",))
-class LSCConditionedGAN(ServingSignatures, CompileConfig, GaussianPrior, keras.Model):
+class LSCConditionedGAN(ZooModel, CompileConfig, GaussianPrior, keras.Model):
     """G(z ⊕ f) with f = E(x) from a fixed feature extractor, trained with the triple coupled loss.
 
     One train step on a batch x (Algorithms 1 and 2): f = E(x); for each x_i its nearest x_n(i) and farthest

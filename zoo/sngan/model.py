@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from trainers.adversarial import AdversarialModel
 from zoo.registry import register_model
-from zoo.signatures import ServingSignatures
+from zoo.base import ZooModel
 from zoo.sngan.configs import CONFIGS
 from zoo.sngan.networks import sngan_discriminator, sngan_generator
 
 
 @register_model("sngan", family="latent_distribution", configs=CONFIGS)
-class SNGAN(ServingSignatures, AdversarialModel):
+class SNGAN(ZooModel, AdversarialModel):
     """SNGAN (Miyato et al. 2018): the standard CNN of `zoo.sngan.networks`, hinge loss
 
         L_D = E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))],    L_G = -E[D(G(z))].

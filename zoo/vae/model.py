@@ -7,7 +7,8 @@ import tensorflow as tf
 from trainers import strategy as strategy_lib
 from trainers.steps import CompileConfig, GaussianPrior, apply_gradients, first_input, scaled_loss
 from zoo.registry import register_model
-from zoo.signatures import Limits, ServingSignatures
+from zoo.base import ZooModel
+from zoo.signatures import Limits
 from zoo.vae import losses
 from zoo.vae.configs import CONFIGS
 from zoo.vae.networks import build_decoder, build_encoder
@@ -32,7 +33,7 @@ class Reparameterize(keras.layers.Layer):
 
 
 @register_model("vae", family="vae_gan", configs=CONFIGS)
-class VAE(ServingSignatures, CompileConfig, GaussianPrior, keras.Model):
+class VAE(ZooModel, CompileConfig, GaussianPrior, keras.Model):
     """VAE / beta-VAE: maximise ``E_q[log p(x|z)] - beta * KL(q(z|x) || N(0, I))`` (beta = 1: the VAE).
 
     Loss per example: ``reconstruction(x, D(z)) + beta * KL``, z = mu + sigma * eps (`Reparameterize`), averaged
