@@ -70,6 +70,7 @@ def test_bad_arguments_name_the_valid_choices():
 def test_mixed_precision_step(precision):
     try:
         model, _ = build_compiled("dcgan", "smoke", dataset="digits", precision=precision)
+        assert keras.config.dtype_policy().name == "float32"  # the global policy is left as it was
         if precision == "mixed_float16":
             assert isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
         assert model.generator.get_layer("up0").compute_dtype == precision.split("_")[1]

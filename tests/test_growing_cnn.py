@@ -190,3 +190,24 @@ def test_bad_sizes_and_schedules_fail_at_build_time_naming_the_valid_choices():
     model.compile()
     with pytest.raises(ValueError, match="built for 8x8 images but got 28x28.*image_size=8"):
         model.fit(_images(8, 28), batch_size=8, epochs=1, verbose=0)
+
+
+def test_a_mixed_precision_model_grows_mixed_after_the_global_policy_is_restored():
+    import keras
+
+    from zoo_app.fit import build_compiled
+
+    model, _ = build_compiled("clggan", "smoke", dataset="digits", precision="mixed_bfloat16")
+    assert keras.config.dtype_policy().name == "float32"
+    model.grow()
+    assert keras.config.dtype_policy().name == "float32"
+    from zoo.growing.networks import build_generator
+
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:  # the grown generator has the dtypes of one built at that stage under the mixed policy
+        want = {layer.name: layer.compute_dtype for layer in build_generator(model.plan, model.stage, model.channels)
+                .layers}
+    finally:
+        keras.config.set_dtype_policy("float32")
+    got = {layer.name: layer.compute_dtype for layer in model.generator.layers}
+    assert got == want and "bfloat16" in got.values()

@@ -181,9 +181,16 @@ class GrowingMixin:
     fade_epochs = 0
 
     def grow(self):
-        """Move to the next stage (called by `GrowthSchedule` inside fit)."""
-        with self.distribute_strategy.scope():
-            self._grow()
+        """Move to the next stage (called by `GrowthSchedule` inside fit), building the grown networks inside the
+        model's strategy scope and under the dtype policy its networks were built with (mixed precision stays
+        mixed even when the global policy has changed since, as `zoo_app.fit.build_compiled` restores it)."""
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(self.generator.dtype_policy)
+        try:
+            with self.distribute_strategy.scope():
+                self._grow()
+        finally:
+            keras.config.set_dtype_policy(previous)
 
     def stage_for_epoch(self, epoch: int) -> int:
         return int(np.searchsorted(np.cumsum(self.stage_epochs), epoch, side="right"))

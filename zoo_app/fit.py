@@ -34,11 +34,20 @@ def make_optimizer(spec: dict | keras.optimizers.Optimizer) -> keras.optimizers.
 def build_compiled(name, config="default", *, dataset=None, strategy=None, precision="float32", **overrides):
     """Build and compile model `name` from a config inside `strategy`'s scope; returns ``(model, cfg)``.
 
-    ``channels`` follows the dataset when one is named. ``precision`` sets the global dtype policy.
+    ``channels`` follows the dataset when one is named. The model is built under the dtype policy ``precision``;
+    the global policy is restored afterwards (growing models grow under their own networks' policy).
     """
     if precision not in PRECISIONS:
         raise ValueError(f"Unknown precision {precision!r}. Known: {', '.join(PRECISIONS)}.")
+    previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(precision)
+    try:
+        return _build_compiled(name, config, dataset, strategy, overrides)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _build_compiled(name, config, dataset, strategy, overrides):
     cfg = zoo.get_config(name, config)
     if dataset is not None:
         info = zoo.dataset_info(dataset)
