@@ -58,7 +58,8 @@ def test_bad_arguments_name_the_valid_choices():
         zoo.build_model("dcgan", config="smoke", image_size=28)
     with pytest.raises(ValueError, match="Unknown argument.*'widht'.*Known arguments: base_channels"):
         zoo.build_model("dcgan", config="smoke", widht=3)
-    with pytest.raises(ValueError, match="Did you mean 'dcgan'.*Known models: bgan, .*dcgan, growing_mlp_gan"):
+    with pytest.raises(ValueError, match="Did you mean 'dcgan'.*Known models: bgan, .*dcgan, feature_conditioned_gan, "
+                                         "growing_mlp_gan"):
         zoo.build_model("dcgn")
     with pytest.raises(ValueError, match="Unknown config 'smok' of model 'dcgan'"):
         zoo.build_model("dcgan", config="smok")

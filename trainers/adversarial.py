@@ -31,12 +31,11 @@ import keras
 import tensorflow as tf
 
 from trainers import losses as losses_lib
-from trainers import strategy as strategy_lib
-from trainers.steps import (CompileConfig, GaussianPrior, apply_gradients, first_input, gan_optimizers,
-                            replica_sample, scaled_loss)
+from trainers.base import Model
+from trainers.steps import apply_gradients, dcgan_adam, first_input, replica_sample, scaled_loss
 
 
-class AdversarialModel(CompileConfig, GaussianPrior, keras.Model):
+class AdversarialModel(Model):
     """Generator + discriminator trained by `fit` with a named adversarial loss.
 
     Subclasses build ``self.generator`` (latent ``[B, latent_dim]`` -> sample) and ``self.discriminator``
@@ -91,13 +90,10 @@ class AdversarialModel(CompileConfig, GaussianPrior, keras.Model):
         return config
 
     # --------------------------------------------------------------- compile
-    def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
-        """Compile with one optimizer per network (defaults: Adam 2e-4, beta_1 0.5, as DCGAN)."""
-        super().compile(optimizer=None, **kwargs)
-        self.g_optimizer, self.d_optimizer = gan_optimizers(g_optimizer, d_optimizer)
-        self.g_optimizer.build(self.generator.trainable_variables)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.built = True
+    def optimizer_roles(self):
+        """``g_optimizer`` and ``d_optimizer``, one per network (defaults: Adam 2e-4, beta_1 0.5, as DCGAN)."""
+        return {"g_optimizer": (dcgan_adam, lambda: self.generator.trainable_variables),
+                "d_optimizer": (dcgan_adam, lambda: self.discriminator.trainable_variables)}
 
     @property
     def metrics(self):
@@ -173,7 +169,7 @@ class AdversarialModel(CompileConfig, GaussianPrior, keras.Model):
         self.g_loss_tracker.update_state(g_loss)
         if self.gp_weight:
             self.gp_tracker.update_state(gp)
-        return strategy_lib.distributed_logs({m.name: m.result() for m in self.metrics})
+        return self.logs()
 
 
 UPDATES = ("alternating", "simultaneous")

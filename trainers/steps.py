@@ -41,18 +41,17 @@ def replica_normal(seed_generator, batch, dim):
     return replica_sample(seed_generator, lambda n, seed: tf.random.stateless_normal([n, dim], seed=seed), batch)
 
 
-def gan_optimizers(g_optimizer=None, d_optimizer=None):
-    """The generator's and the discriminator's optimizers: Adam 2e-4, beta_1 0.5 (DCGAN) where None is given, each
-    wrapped in a `keras.optimizers.LossScaleOptimizer` under a ``mixed_float16`` policy (``compile`` only wraps
-    ``model.optimizer`` by itself)."""
-    out = []
-    for opt in (g_optimizer, d_optimizer):
-        opt = opt or keras.optimizers.Adam(2e-4, beta_1=0.5)
-        if keras.config.dtype_policy().name == "mixed_float16" and not isinstance(
-                opt, keras.optimizers.LossScaleOptimizer):
-            opt = keras.optimizers.LossScaleOptimizer(opt)
-        out.append(opt)
-    return tuple(out)
+def dcgan_adam():
+    """DCGAN's optimizer (Radford et al.): Adam 2e-4, beta_1 0.5, the default of the zoo's GAN networks."""
+    return keras.optimizers.Adam(2e-4, beta_1=0.5)
+
+
+def loss_scaled(opt):
+    """`opt` wrapped in a `keras.optimizers.LossScaleOptimizer` under a ``mixed_float16`` policy (Keras' ``compile``
+    wraps ``model.optimizer`` only; the zoo's other named optimizers are wrapped here)."""
+    if keras.config.dtype_policy().name == "mixed_float16" and not isinstance(opt, keras.optimizers.LossScaleOptimizer):
+        return keras.optimizers.LossScaleOptimizer(opt)
+    return opt
 
 
 SEED_STREAMS = {"sample": 0, "code_noise": 1, "generate_like": 2, "walk": 7}
@@ -74,7 +73,7 @@ class CompileConfig:
     def _named_optimizers(self) -> dict:
         found = {"optimizer": getattr(self, "optimizer", None), "g_optimizer": getattr(self, "g_optimizer", None),
                  "d_optimizer": getattr(self, "d_optimizer", None),
-                 "rotation_optimizer": getattr(getattr(self, "rotation_net", None), "optimizer", None)}
+                 "rotation_optimizer": getattr(self, "rotation_optimizer", None)}
         return {k: v for k, v in found.items() if isinstance(v, keras.optimizers.Optimizer)}
 
     def get_compile_config(self):

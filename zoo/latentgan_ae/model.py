@@ -5,9 +5,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from trainers import strategy as strategy_lib
-from trainers.steps import (SEED_STREAMS, CompileConfig, GaussianPrior, apply_gradients, first_input, gan_optimizers,
-                            replica_sample, scaled_loss)
+from trainers.base import Model
+from trainers.steps import SEED_STREAMS, apply_gradients, first_input, replica_sample, scaled_loss
 from zoo.batching import batched
 from zoo.latentgan_ae import losses, networks
 from zoo.latentgan_ae.codes import CodeSpec
@@ -23,7 +22,7 @@ def _adam():
 
 
 @register_model("latentgan_ae", family="latent_distribution", configs=CONFIGS)
-class LatentGANAE(ZooModel, CompileConfig, GaussianPrior, keras.Model):
+class LatentGANAE(ZooModel, Model):
     """An autoencoder and a GAN on its latent space, trained together in one step (the paper's "simultaneously"):
 
     1. autoencoder:  L_ae = ||X - Dec(Enc(X))||^2 (eq. 1; mean over pixels and batch);
@@ -89,13 +88,11 @@ class LatentGANAE(ZooModel, CompileConfig, GaussianPrior, keras.Model):
                       label_smoothing=self.label_smoothing, label_flip=self.label_flip, seed=self.seed)
         return config
 
-    def compile(self, optimizer=None, g_optimizer=None, d_optimizer=None, **kwargs):
+    def optimizer_roles(self):
         """Three optimizers (autoencoder, G, D/Q); each defaults to the paper's Adam 2e-4, betas (0.5, 0.9)."""
-        super().compile(optimizer=optimizer or _adam(), **kwargs)
-        self.g_optimizer, self.d_optimizer = gan_optimizers(g_optimizer or _adam(), d_optimizer or _adam())
-        self.optimizer.build(self.autoencoder_variables())
-        self.g_optimizer.build(self.latent_generator.trainable_variables)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
+        return {"optimizer": (_adam, self.autoencoder_variables),
+                "g_optimizer": (_adam, lambda: self.latent_generator.trainable_variables),
+                "d_optimizer": (_adam, lambda: self.discriminator.trainable_variables)}
 
     @property
     def metrics(self):
@@ -181,4 +178,4 @@ class LatentGANAE(ZooModel, CompileConfig, GaussianPrior, keras.Model):
         mi = losses.mutual_information_bound(cat, 0.0, self.codes.categorical, 0)  # the categorical codes' L_I, nats
         for name, value in zip(self.trackers, (ae_loss, d_loss, g_loss, cat, cont, mi)):
             self.trackers[name].update_state(value)
-        return strategy_lib.distributed_logs({m.name: m.result() for m in self.metrics})
+        return self.logs()

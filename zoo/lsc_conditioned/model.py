@@ -6,9 +6,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from trainers import strategy as strategy_lib
-from trainers.steps import (SEED_STREAMS, CompileConfig, GaussianPrior, apply_gradients, first_input, gan_optimizers,
-                            replica_normal, scaled_loss)
+from trainers.base import Model
+from trainers.steps import SEED_STREAMS, apply_gradients, dcgan_adam, first_input, replica_normal, scaled_loss
 from zoo.lsc_conditioned import extractor as extractor_lib
 from zoo.lsc_conditioned import losses
 from zoo.lsc_conditioned.configs import CONFIGS
@@ -21,7 +20,7 @@ from zoo.sngan.networks import sngan_discriminator, sngan_generator
 
 @register_model("feature_conditioned_gan", family="latent_distribution", configs=CONFIGS,
                 aliases=("lsc_conditioned_gan",))
-class LSCConditionedGAN(ZooModel, CompileConfig, GaussianPrior, keras.Model):
+class LSCConditionedGAN(ZooModel, Model):
     """G(z ⊕ f) with f = E(x) from a fixed feature extractor, trained with the triple coupled loss.
 
     One train step on a batch x (Algorithms 1 and 2): f = E(x); for each x_i its nearest x_n(i) and farthest
@@ -102,17 +101,22 @@ class LSCConditionedGAN(ZooModel, CompileConfig, GaussianPrior, keras.Model):
                       bank_size=self.bank_size, seed=self.seed)
         return config
 
-    def compile(self, g_optimizer=None, d_optimizer=None, rotation_optimizer=None, **kwargs):
-        """G's and D's optimizers (default Adam 2e-4, beta_1 0.5) and, for a rotation extractor, E's (Adam 1e-3)."""
-        super().compile(optimizer=None, **kwargs)
-        self.g_optimizer, self.d_optimizer = gan_optimizers(g_optimizer, d_optimizer)
-        self.g_optimizer.build(self.generator.trainable_variables)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
+    def optimizer_roles(self):
+        """G's and D's optimizers (default Adam 2e-4, beta_1 0.5) and, for a rotation extractor, E's
+        ``rotation_optimizer`` (Adam 1e-3)."""
+        roles = {"g_optimizer": (dcgan_adam, lambda: self.generator.trainable_variables),
+                 "d_optimizer": (dcgan_adam, lambda: self.discriminator.trainable_variables)}
         if self.extractor_kind == "rotation":
-            self.rotation_net.compile(optimizer=rotation_optimizer or keras.optimizers.Adam(1e-3),
+            roles["rotation_optimizer"] = (lambda: keras.optimizers.Adam(1e-3),
+                                           lambda: self.rotation_net.trainable_variables)
+        return roles
+
+    def compile(self, *args, **kwargs):
+        super().compile(*args, **kwargs)
+        if self.extractor_kind == "rotation":  # rotation prediction trains through its own Keras fit
+            self.rotation_net.compile(optimizer=self.rotation_optimizer,
                                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                                       metrics=["accuracy"])
-        self.built = True
 
     @property
     def metrics(self):
@@ -202,4 +206,4 @@ class LSCConditionedGAN(ZooModel, CompileConfig, GaussianPrior, keras.Model):
         values = (d_loss, g_loss) + tuple(tf.reduce_mean(tf.sigmoid(v)) for v in (adv_l, same_l, diff_l))
         for name, value in zip(self.trackers, values):
             self.trackers[name].update_state(value)
-        return strategy_lib.distributed_logs({m.name: m.result() for m in self.metrics})
+        return self.logs()

@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from trainers import losses as losses_lib
 from trainers import strategy as strategy_lib
-from trainers.steps import apply_gradients, first_input, gan_optimizers, replica_normal, scaled_loss
+from trainers.steps import apply_gradients, dcgan_adam, first_input, replica_normal, scaled_loss
 
 
 class StageSwitch(keras.callbacks.Callback):
@@ -82,13 +82,11 @@ class TwoStageMixin:
             if getattr(self, "train_function", None) is not None:
                 self.make_train_function(force=True)
 
-    def compile(self, optimizer=None, g_optimizer=None, d_optimizer=None, **kwargs):
+    def optimizer_roles(self):
         """Stage-1 ``optimizer`` (VAE) and stage-2 ``g_optimizer`` / ``d_optimizer``; each defaults to Adam 2e-4,
         beta_1 0.5 (LSR-GAN appendix D)."""
-        super().compile(optimizer=optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), **kwargs)
-        self.g_optimizer, self.d_optimizer = gan_optimizers(g_optimizer, d_optimizer)
-        self.g_optimizer.build(self.generator_variables())
-        self.d_optimizer.build(self.discriminator.trainable_variables)
+        return {"optimizer": (dcgan_adam, self.vae_variables), "g_optimizer": (dcgan_adam, self.generator_variables),
+                "d_optimizer": (dcgan_adam, lambda: self.discriminator.trainable_variables)}
 
     def generator_variables(self):
         """What the stage-2 generator update trains (the generator; LSC-GAN adds the encoder)."""

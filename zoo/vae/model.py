@@ -4,8 +4,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from trainers import strategy as strategy_lib
-from trainers.steps import CompileConfig, GaussianPrior, apply_gradients, first_input, scaled_loss
+from trainers.base import Model
+from trainers.steps import apply_gradients, first_input, scaled_loss
 from zoo.registry import register_model
 from zoo.base import ZooModel
 from zoo.signatures import Limits
@@ -33,7 +33,7 @@ class Reparameterize(keras.layers.Layer):
 
 
 @register_model("vae", family="vae_gan", configs=CONFIGS)
-class VAE(ZooModel, CompileConfig, GaussianPrior, keras.Model):
+class VAE(ZooModel, Model):
     """VAE / beta-VAE: maximise ``E_q[log p(x|z)] - beta * KL(q(z|x) || N(0, I))`` (beta = 1: the VAE).
 
     Loss per example: ``reconstruction(x, D(z)) + beta * KL``, z = mu + sigma * eps (`Reparameterize`), averaged
@@ -85,9 +85,9 @@ class VAE(ZooModel, CompileConfig, GaussianPrior, keras.Model):
     def metrics(self):
         return [self.loss_tracker, self.recon_tracker, self.kl_tracker]
 
-    def compile(self, optimizer="adam", **kwargs):
-        super().compile(optimizer=optimizer, **kwargs)
-        self.optimizer.build(self.vae_variables())  # inside the caller's strategy scope
+    def optimizer_roles(self):
+        """``optimizer`` for the encoder and decoder (default Keras' Adam, 1e-3)."""
+        return {"optimizer": (keras.optimizers.Adam, self.vae_variables)}
 
     def serving_signatures(self, limits=None):
         """The common signatures, ``encode`` and ``reconstruct`` (`zoo.vae.signatures`)."""
@@ -99,9 +99,10 @@ class VAE(ZooModel, CompileConfig, GaussianPrior, keras.Model):
         """``(mu, logvar)`` of q(z|x)."""
         return self.encoder(x, training=training)
 
-    def call(self, z, training=False):
-        """Latent -> sample, ``G(z)``, as for every zoo model (`reconstruct` maps images to images)."""
-        return self.generator(z, training=training)
+    def call(self, x, training=False):
+        """``reconstruct(x)``: a VAE's inputs are what it is fit on, images, and Keras calls it on a batch of them to
+        build its optimizer's variables (a GAN's ``call`` maps latents; sampling is ``generate`` for both)."""
+        return self.reconstruct(x, training=training)
 
     def reconstruct(self, x, training=False):
         """Reconstruction through the encoder mean: ``G(mu(x))`` (the decoder for a VAE; LSR-GAN's "seeded" image)."""
@@ -130,7 +131,7 @@ class VAE(ZooModel, CompileConfig, GaussianPrior, keras.Model):
         self.loss_tracker.update_state(loss)
         self.recon_tracker.update_state(recon)
         self.kl_tracker.update_state(kl)
-        return strategy_lib.distributed_logs({m.name: m.result() for m in self.metrics})
+        return self.logs()
 
     def vae_step(self, data):
         with tf.GradientTape() as tape:

@@ -1,0 +1,60 @@
+"""The training core's base of every zoo model: one ``compile`` shape, its compile-config hooks, the Gaussian
+prior's ``generate(n, seed)``, and one logging helper.
+
+``compile(optimizer=None, g_optimizer=None, d_optimizer=None, rotation_optimizer=None, **keras_compile_kwargs)``
+takes one named optimizer per network the model trains. Each model declares its networks in ``optimizer_roles()``
+(``{role: (default optimizer factory, the variables it updates)}``); a role it does not have is an error naming the
+ones it has, a role left out gets the model's documented default. ``optimizer`` is Keras' own (``model.optimizer``,
+which Keras wraps in a `keras.optimizers.LossScaleOptimizer` under ``mixed_float16``); the other roles become
+attributes, wrapped the same way (`trainers.steps.loss_scaled`). Every optimizer is built on its variables in
+the caller's strategy scope.
+"""
+from __future__ import annotations
+
+import keras
+
+from trainers import strategy as strategy_lib
+from trainers.steps import OPTIMIZER_ROLES, CompileConfig, GaussianPrior, loss_scaled
+
+
+class Model(CompileConfig, GaussianPrior, keras.Model):
+    """Base of every zoo model (`trainers.AdversarialModel` and the models that train otherwise)."""
+
+    def optimizer_roles(self) -> dict:
+        """``{role: (default optimizer factory, callable -> the variables it updates)}``; roles from
+        ``OPTIMIZER_ROLES``."""
+        raise NotImplementedError(f"{type(self).__name__} must declare optimizer_roles().")
+
+    def compile(self, optimizer=None, g_optimizer=None, d_optimizer=None, rotation_optimizer=None, **kwargs):
+        given = {"optimizer": optimizer, "g_optimizer": g_optimizer, "d_optimizer": d_optimizer,
+                 "rotation_optimizer": rotation_optimizer}
+        roles = self.optimizer_roles()
+        extra = sorted(k for k, v in given.items() if v is not None and k not in roles)
+        if extra:
+            raise ValueError(f"{type(self).__name__} trains with {', '.join(roles)}; it has no "
+                             f"{', '.join(extra)}.")
+        chosen = {role: keras.optimizers.get(given[role]) if given[role] is not None else default()
+                  for role, (default, _) in roles.items()}
+        super().compile(optimizer=chosen.pop("optimizer", None), **kwargs)
+        for role, opt in chosen.items():
+            setattr(self, role, loss_scaled(opt))
+        for role, (_, variables) in roles.items():
+            self.named_optimizer(role).build(list(variables()))
+        self.built = True
+
+    def named_optimizer(self, role: str):
+        return self.optimizer if role == "optimizer" else getattr(self, role)
+
+    def _named_optimizers(self) -> dict:
+        return {role: self.named_optimizer(role) for role in self.optimizer_roles()
+                if isinstance(getattr(self, role, None) if role != "optimizer" else self.optimizer,
+                              keras.optimizers.Optimizer)}
+
+    def logs(self, trackers=None) -> dict:
+        """The step's logs: ``{name: result}`` of `trackers` (default ``self.metrics``), in the form the strategy
+        needs (`trainers.strategy.distributed_logs`)."""
+        return strategy_lib.distributed_logs({m.name: m.result() for m in (self.metrics if trackers is None
+                                                                           else trackers)})
+
+
+__all__ = ["Model", "OPTIMIZER_ROLES"]
