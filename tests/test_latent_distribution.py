@@ -1,5 +1,5 @@
-"""latentgan_ae, sngan and feature_conditioned_gan (issue 5): the numbers of their losses, Algorithm 1, the code
-specification, and short real trainings (scikit-learn digits, 16x16)."""
+"""The latent-distribution family (latentgan_ae, sngan, feature_conditioned_gan): the numbers of their losses,
+Algorithm 1, the code specification, and short real trainings (scikit-learn digits, 16x16)."""
 import math
 
 import keras
