@@ -132,3 +132,19 @@ def test_save_to_preset_then_from_preset_round_trips_hash_checked(tmp_path):
     weights.write_bytes(bytes(data))
     with pytest.raises(PresetHashError):
         zoo.from_preset(str(path))
+
+
+def test_one_compile_shape_with_the_models_own_roles():
+    gan = zoo.build_model("dcgan", config="smoke")
+    with pytest.raises(ValueError, match="DCGAN trains with g_optimizer, d_optimizer; it has no optimizer"):
+        gan.compile(optimizer=keras.optimizers.Adam())
+    gan.compile(g_optimizer=keras.optimizers.SGD(0.1))
+    assert isinstance(gan.g_optimizer, keras.optimizers.SGD) and isinstance(gan.d_optimizer, keras.optimizers.Adam)
+    assert float(gan.d_optimizer.beta_1) == 0.5  # the model's documented default for a role left out
+    vae = zoo.build_model("vae", config="smoke")
+    with pytest.raises(ValueError, match="VAE trains with optimizer; it has no d_optimizer, g_optimizer"):
+        vae.compile(g_optimizer="adam", d_optimizer="adam")
+    vae.compile(optimizer="rmsprop")
+    assert isinstance(vae.optimizer, keras.optimizers.RMSprop)
+    assert set(zoo.build_model("lsr_gan", config="smoke").optimizer_roles()) == {"optimizer", "g_optimizer",
+                                                                                "d_optimizer"}
