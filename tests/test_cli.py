@@ -68,6 +68,26 @@ def test_train_sample_evaluate_export(tmp_path):
     assert [m["metric"] for m in card["metrics"]] == ["fd_classifier", "sharpness"]
 
 
+def test_attribute_sampling_on_a_saved_lsc_gan_run(tmp_path, capsys):
+    """`zoo sample --attributes` on an lsc_gan run directory (saved untrained: what is checked is the CLI)."""
+    import zoo
+
+    run = tmp_path / "run"
+    run.mkdir()
+    model = zoo.build_model("lsc_gan", config="smoke")
+    model.compile()
+    model.save(run / "model.keras")
+    (run / "run.json").write_text(json.dumps({"dataset": "fashion_mnist", "config": "smoke"}))
+    status, out, _ = zoo_in_process(capsys, "sample", "--run", str(run), "--n", "8", "--attributes", "Bag=2,0=-1",
+                                    "--out", str(tmp_path / "a.png"))
+    assert status == 0 and (tmp_path / "a.png").stat().st_size > 100
+    status, _, err = zoo_in_process(capsys, "sample", "--run", str(run), "--attributes", "Shoe")
+    assert status == 2 and "Valid attributes (index: name): 0: T-shirt/top" in err
+    status, _, err = zoo_in_process(capsys, "sample", "--run", str(run), "--attributes", "Bag=x")
+    assert status == 2 and "must be a number" in err
+
+
+@pytest.mark.slow
 def test_lsc_gan_trains_exports_and_samples_by_attribute(tmp_path, capsys):
     run = tmp_path / "run"
     zoo_cli("train", "lsc_gan", "--dataset", "fashion_mnist", "--config", "smoke", "--out", str(run), "--verbose", "2")

@@ -250,7 +250,7 @@ def test_reparameterisation_is_seeded_and_has_the_right_moments():
     np.testing.assert_allclose(a.numpy().std(0), 0.5, atol=0.01)
 
 
-@pytest.mark.parametrize("beta", [1.0, 4.0])
+@pytest.mark.parametrize("beta", [1.0, pytest.param(4.0, marks=pytest.mark.slow)])
 def test_training_on_fashion_mnist_lowers_the_loss(beta):
     keras.utils.set_random_seed(0)
     vae = zoo.build_model("vae", config="smoke", beta=beta, reconstruction="sse")
