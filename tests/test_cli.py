@@ -13,7 +13,8 @@ def zoo_cli(*args, check=True):
 
 
 def zoo_in_process(capsys, *args):
-    """``(exit status, stdout, stderr)`` of ``zoo ARGS`` through `zoo_app.cli.main` (no TensorFlow start-up per call)."""
+    """``(exit status, stdout, stderr)`` of ``zoo ARGS`` through `zoo_app.cli.main` (no TensorFlow start-up per
+    call)."""
     try:
         status = main(list(args))
     except SystemExit as stop:
