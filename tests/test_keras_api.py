@@ -9,7 +9,7 @@ import pytest
 
 import zoo
 from tests.conftest import run_python
-from zoo_app.cli import main
+from tests.test_cli import zoo_in_process
 
 # one model per kind of network set: GAN (g, d), two-stage (the VAE's optimizer, g, d), latentgan_ae (three),
 # feature_conditioned_gan (g, d, and its own train step)
@@ -51,13 +51,7 @@ def test_presets_load_trainable_through_from_preset():
         zoo.get_model_class("sngan").from_preset("dcgan_fashion_mnist")
 
 
-def _cli(capsys, *args):
-    try:
-        status = main(list(args))
-    except SystemExit as stop:
-        status = stop.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+_cli = zoo_in_process  # ``(exit status, stdout, stderr)`` of ``zoo ARGS`` in-process
 
 
 @pytest.mark.parametrize("item,message", [
