@@ -43,12 +43,12 @@ class Model(CompileConfig, GaussianPrior, keras.Model):
         self.built = True
 
     def named_optimizer(self, role: str):
-        return self.optimizer if role == "optimizer" else getattr(self, role)
+        """The optimizer of `role` (None before ``compile``)."""
+        return self.optimizer if role == "optimizer" else getattr(self, role, None)
 
     def _named_optimizers(self) -> dict:
-        return {role: self.named_optimizer(role) for role in self.optimizer_roles()
-                if isinstance(getattr(self, role, None) if role != "optimizer" else self.optimizer,
-                              keras.optimizers.Optimizer)}
+        found = {role: self.named_optimizer(role) for role in self.optimizer_roles()}
+        return {role: opt for role, opt in found.items() if isinstance(opt, keras.optimizers.Optimizer)}
 
     def logs(self, trackers=None) -> dict:
         """The step's logs: ``{name: result}`` of `trackers` (default ``self.metrics``), in the form the strategy

@@ -68,13 +68,8 @@ class CompileConfig:
     """``get_compile_config`` / ``compile_from_config`` for the zoo's ``compile(optimizer=..., g_optimizer=...,
     d_optimizer=...)``: each of the model's optimizers is serialised by name, so ``keras.saving.load_model`` returns
     a compiled model (Keras' own hooks know one ``optimizer`` only, and warned that the model was not compiled);
-    ``compile`` builds the optimizers, so the saved optimizer state is loaded into them and ``fit`` continues."""
-
-    def _named_optimizers(self) -> dict:
-        found = {"optimizer": getattr(self, "optimizer", None), "g_optimizer": getattr(self, "g_optimizer", None),
-                 "d_optimizer": getattr(self, "d_optimizer", None),
-                 "rotation_optimizer": getattr(self, "rotation_optimizer", None)}
-        return {k: v for k, v in found.items() if isinstance(v, keras.optimizers.Optimizer)}
+    ``compile`` builds the optimizers, so the saved optimizer state is loaded into them and ``fit`` continues.
+    The class using it gives ``_named_optimizers() -> {role: optimizer}`` (`trainers.base.Model` does)."""
 
     def get_compile_config(self):
         if not getattr(self, "compiled", False):
