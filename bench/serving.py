@@ -17,7 +17,8 @@ reference, latency p99 / p50 per path; CPU time per request of the bench process
 call) and of the server process (``/proc/PID/stat``). The paths run in one interleaved sequence, `--rounds` times,
 and each path's figures are those of its better round (every round is in ``rounds_raw``), so a slow moment of the
 2-core machine does not land on one path alone; 20 warm-up requests per path first, then ``gc.freeze()`` in this
-process (as the server does after loading: with TensorFlow loaded, a full GC pass stalls every thread ~150 ms).
+process (as the server does after loading: with TensorFlow loaded, a full GC pass scans all of its objects and
+stalls every thread).
 Bad requests: each request of ``BAD`` is sent once to the plain server, whose VmRSS (``/proc/PID/status``) is read
 before and after; the table has its HTTP status, its time, and the RSS growth.
 """
@@ -236,7 +237,7 @@ def main(argv=None):
             for _ in range(20):
                 call(latent)
             np.testing.assert_allclose(call(latent), want, atol=1e-5)
-        gc.freeze()  # TensorFlow's objects out of the cyclic GC's scans: a gen-2 pass over them stalls ~150 ms
+        gc.freeze()  # TensorFlow's objects out of the cyclic GC's scans: a gen-2 pass over them stalls every thread
         pids = {"rest": plain.pid, "grpc": plain.pid, "rest_batching": batched.pid, "grpc_batching": batched.pid}
         rounds = [{name: burst(call, args.clients, args.requests, latent, pids.get(name))
                    for name, call in paths.items()} for _ in range(args.rounds)]

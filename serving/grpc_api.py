@@ -21,7 +21,7 @@ STATES = get_model_status_pb2.ModelVersionStatus.State
 
 
 def from_tensor_proto(proto) -> np.ndarray:
-    """A TensorProto as numpy: ``tensor_content`` read in place when it is there (what `to_tensor_proto` and most
+    """A TensorProto as numpy: ``tensor_content`` read in place when it is there (what `fill_tensor_proto` and most
     clients send), anything else through ``tf.make_ndarray``."""
     if proto.tensor_content and proto.dtype in _NUMPY_OF:
         shape = [d.size for d in proto.tensor_shape.dim]
@@ -47,13 +47,6 @@ def fill_tensor_proto(proto, array):
         proto.tensor_shape.dim.add(size=d)
     proto.tensor_content = np.ascontiguousarray(array).tobytes()
     return proto
-
-
-def to_tensor_proto(array):
-    """`fill_tensor_proto` into a new TensorProto."""
-    from tensorflow.core.framework import tensor_pb2
-
-    return fill_tensor_proto(tensor_pb2.TensorProto(), array)
 
 
 def spec_of(model_spec):

@@ -56,41 +56,32 @@ def check_method(servable, signature_name: str | None, method: str) -> None:
                       f"(signature {name!r}; zoo SavedModels serve :predict only)")
 
 
-class _Expected:
-    """"Signature 'x' expects inputs ...", formatted only when an error message needs it."""
-
-    def __init__(self, name, specs):
-        self.name, self.specs = name, specs
-
-    def __str__(self):
-        return f"Signature {self.name!r} expects inputs {describe(self.specs)}."
-
-    __format__ = lambda self, spec: str(self)  # noqa: E731
-
-
 def check_inputs(name: str, sigdef, inputs: dict, *, allow_unknown: bool = False) -> dict:
     """numpy inputs -> arrays of the signature's dtypes, or INVALID_ARGUMENT saying what was expected.
     `allow_unknown`: drop inputs the signature does not have (REST's columnar form ignores extra keys)."""
     specs = input_specs(sigdef)
-    expected = _Expected(name, specs)
+
+    def expected():  # the signature's inputs, for the error messages only
+        return f"Signature {name!r} expects inputs {describe(specs)}."
+
     missing, unknown = sorted(set(specs) - set(inputs)), sorted(set(inputs) - set(specs))
     if allow_unknown:
         inputs, unknown = {k: v for k, v in inputs.items() if k in specs}, []
     if missing or unknown:
         parts = ([f"missing input(s) {', '.join(map(repr, missing))}"] if missing else []) + (
             [f"unknown input(s) {', '.join(map(repr, unknown))}"] if unknown else [])
-        raise invalid(f"{'; '.join(parts).capitalize()}. {expected}")
+        raise invalid(f"{'; '.join(parts).capitalize()}. {expected()}")
     out = {}
     for key, value in inputs.items():
         dtype, shape = specs[key]
         value = np.asarray(value)
         if value.dtype.kind not in "biuf":
-            raise invalid(f"Input {key!r} is not a rectangular array of numbers (got {value.dtype}). {expected}")
+            raise invalid(f"Input {key!r} is not a rectangular array of numbers (got {value.dtype}). {expected()}")
         if value.dtype.kind == "f" and not dtype.is_floating:
-            raise invalid(f"Input {key!r} has dtype {value.dtype} but must be {dtype.name}. {expected}")
+            raise invalid(f"Input {key!r} has dtype {value.dtype} but must be {dtype.name}. {expected()}")
         if len(shape) != value.ndim or any(d not in (-1, s) for d, s in zip(shape, value.shape)):
             raise invalid(f"Input {key!r} has shape {list(value.shape)} but signature {name!r} expects {shape} "
-                          f"(-1: any size). {expected}")
+                          f"(-1: any size). {expected()}")
         out[key] = value.astype(dtype.as_numpy_dtype, copy=False)
     return out
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from serving import batching, predict
 from serving import config as config_lib
 from serving.errors import ServingError, invalid, not_found
 
@@ -59,8 +60,6 @@ class Servable:
 
     def warmup(self, iterations: int = 1) -> int:
         """Replay the warmup records; returns how many requests ran."""
-        from serving import predict
-
         file = self.path / WARMUP_FILE
         if not file.exists():
             return 0
@@ -83,8 +82,6 @@ class Servable:
 
     def batcher(self, signature: str, options):
         """The batch queue of `signature` (created on first use)."""
-        from serving import batching, predict
-
         with self._lock:
             if signature not in self.batchers:
                 self.batchers[signature] = batching.Batcher(
@@ -174,7 +171,7 @@ class ModelRepository:
                     model.servables[version] = servable
                     model.states[version] = "AVAILABLE"
                 # What is loaded now lives as long as the servable: out of the cyclic GC's sight, so a request that
-                # builds many objects (a large JSON body) does not pay for scanning TensorFlow's (~5x slower)
+                # builds many objects (a large JSON body) does not pay for scanning TensorFlow's
                 gc.freeze()
                 log.info("loaded %s version %d from %s", model.cfg.name, version, base / str(version))
             for version in sorted(set(model.servables) - want):

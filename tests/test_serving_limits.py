@@ -17,13 +17,7 @@ from serving import batching
 from serving.client import GrpcClient, RestClient
 from serving.errors import ServingError
 from serving.server import App
-from tests.test_serving import BAD_REST
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.test_serving import BAD_REST, _free_port
 
 
 def _app(serving_exports, *flags):

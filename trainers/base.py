@@ -14,11 +14,19 @@ from __future__ import annotations
 import keras
 
 from trainers import strategy as strategy_lib
-from trainers.steps import OPTIMIZER_ROLES, CompileConfig, GaussianPrior, loss_scaled
+from trainers.steps import GaussianPrior, loss_scaled
+
+OPTIMIZER_ROLES = ("optimizer", "g_optimizer", "d_optimizer", "rotation_optimizer")
+"""The optimizers a zoo ``compile(...)`` takes, by name (each model takes those it has)."""
 
 
-class Model(CompileConfig, GaussianPrior, keras.Model):
-    """Base of every zoo model (`trainers.AdversarialModel` and the models that train otherwise)."""
+class Model(GaussianPrior, keras.Model):
+    """Base of every zoo model (`trainers.AdversarialModel` and the models that train otherwise).
+
+    ``get_compile_config`` / ``compile_from_config`` serialise each named optimizer, so ``keras.saving.load_model``
+    returns a compiled model (Keras' own hooks know one ``optimizer`` only, and warned that the model was not
+    compiled); ``compile`` builds the optimizers, so the saved optimizer state loads into them and ``fit``
+    continues."""
 
     def optimizer_roles(self) -> dict:
         """``{role: (default optimizer factory, callable -> the variables it updates)}``; roles from
@@ -49,6 +57,15 @@ class Model(CompileConfig, GaussianPrior, keras.Model):
     def _named_optimizers(self) -> dict:
         found = {role: self.named_optimizer(role) for role in self.optimizer_roles()}
         return {role: opt for role, opt in found.items() if isinstance(opt, keras.optimizers.Optimizer)}
+
+    def get_compile_config(self):
+        if not getattr(self, "compiled", False):
+            return None
+        return {role: keras.optimizers.serialize(opt) for role, opt in self._named_optimizers().items()}
+
+    def compile_from_config(self, config):
+        self.compile(**{role: keras.optimizers.deserialize(spec) for role, spec in config.items()
+                        if role in OPTIMIZER_ROLES})
 
     def logs(self, trackers=None) -> dict:
         """The step's logs: ``{name: result}`` of `trackers` (default ``self.metrics``), in the form the strategy

@@ -60,27 +60,6 @@ the serving signatures alike, so a SavedModel answers what the model answers: ``
 (``sample``), latentgan_ae's default noise (``code_noise``), ``generate_like`` (``generate_like``), latent walks
 (``walk``)."""
 
-OPTIMIZER_ROLES = ("optimizer", "g_optimizer", "d_optimizer", "rotation_optimizer")
-"""The optimizers a zoo ``compile(...)`` takes, by name (each model takes those it has)."""
-
-
-class CompileConfig:
-    """``get_compile_config`` / ``compile_from_config`` for the zoo's ``compile(optimizer=..., g_optimizer=...,
-    d_optimizer=...)``: each of the model's optimizers is serialised by name, so ``keras.saving.load_model`` returns
-    a compiled model (Keras' own hooks know one ``optimizer`` only, and warned that the model was not compiled);
-    ``compile`` builds the optimizers, so the saved optimizer state is loaded into them and ``fit`` continues.
-    The class using it gives ``_named_optimizers() -> {role: optimizer}`` (`trainers.base.Model` does)."""
-
-    def get_compile_config(self):
-        if not getattr(self, "compiled", False):
-            return None
-        return {role: keras.optimizers.serialize(opt) for role, opt in self._named_optimizers().items()}
-
-    def compile_from_config(self, config):
-        self.compile(**{role: keras.optimizers.deserialize(spec) for role, spec in config.items()
-                        if role in OPTIMIZER_ROLES})
-
-
 class GaussianPrior:
     """``sample_latent`` (z ~ N(0, I) from a ``[2]`` int seed) and ``generate`` for a model with ``generator`` and
     ``latent_dim``; models with another prior override ``sample_latent``."""

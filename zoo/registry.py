@@ -106,15 +106,22 @@ def build_model(name: str, config: str = "default", **overrides) -> keras.Model:
     return cls(**kwargs)
 
 
-def constructor_args(cls) -> set[str]:
-    """Keyword arguments accepted by `cls` and the zoo base classes it passes ``**kwargs`` to."""
-    names = {"name", "dtype", "trainable"}
+def constructor_defaults(cls) -> dict:
+    """``{keyword: default}`` of `cls` and the zoo base classes it passes ``**kwargs`` to (the nearest class's
+    default wins); Keras' own ``name``, ``dtype`` and ``trainable`` default to None."""
+    defaults = {}
     for klass in cls.__mro__:
         if klass.__module__.startswith("keras"):
             break
-        params = inspect.signature(klass.__init__).parameters
-        names |= {p for p, v in params.items() if p != "self" and v.kind not in (v.VAR_KEYWORD, v.VAR_POSITIONAL)}
-    return names
+        for p, v in inspect.signature(klass.__init__).parameters.items():
+            if p != "self" and v.kind not in (v.VAR_KEYWORD, v.VAR_POSITIONAL):
+                defaults.setdefault(p, v.default)
+    return {**{k: None for k in ("name", "dtype", "trainable")}, **defaults}
+
+
+def constructor_args(cls) -> set[str]:
+    """Keyword arguments accepted by `cls` and the zoo base classes it passes ``**kwargs`` to."""
+    return set(constructor_defaults(cls))
 
 
 def check_kwargs(cls, kwargs: dict) -> None:

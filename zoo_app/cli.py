@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import inspect
 import json
 import os
 import sys
@@ -134,13 +133,7 @@ def parse_overrides(name: str, items: list[str]) -> dict:
     does."""
     import zoo
 
-    cls = zoo.get_model_class(name)
-    params = zoo.registry.constructor_args(cls)
-    defaults = {}
-    for klass in cls.__mro__:  # the defaults of every __init__ the kwargs may reach
-        if "__init__" in vars(klass):
-            for p in inspect.signature(klass.__init__).parameters.values():
-                defaults.setdefault(p.name, p.default)
+    defaults = zoo.registry.constructor_defaults(zoo.get_model_class(name))
     out = {}
     for item in items:
         key, sep, text = item.partition("=")
@@ -149,15 +142,15 @@ def parse_overrides(name: str, items: list[str]) -> dict:
             raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set latent_dim=64.")
         if key == "seed":
             raise UsageError("--set seed: use --seed, which seeds the model and the data order together.")
-        if key not in params:
-            raise UsageError(f"--set {key}: {name} takes no {key!r}. Valid keys: {', '.join(sorted(params))}.")
+        if key not in defaults:
+            raise UsageError(f"--set {key}: {name} takes no {key!r}. Valid keys: {', '.join(sorted(defaults))}.")
         text = text.strip()
         words = {"true": True, "false": False, "none": None}
         try:
             value = words[text.lower()] if text.lower() in words else ast.literal_eval(text)
         except (ValueError, SyntaxError):
             value = text
-        default = defaults.get(key, inspect.Parameter.empty)
+        default = defaults[key]
         if isinstance(default, bool) and not isinstance(value, bool):
             raise UsageError(f"--set {key}={text}: {key} is true or false.")
         if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
