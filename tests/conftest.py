@@ -27,21 +27,40 @@ def scripts():
     return SCRIPTS
 
 
-def kill_then_resume(cmd, out, kill_after_epoch):
-    """Run `cmd`, SIGKILL it once OUT/checkpoints/epoch_<kill_after_epoch>.weights.h5 exists, run `cmd` again.
+def free_ports(n: int) -> list[int]:
+    """`n` distinct free TCP ports on localhost (bound together, then released)."""
+    import socket
 
-    Returns ``(backup metadata at the kill, state.json after the second run)``.
+    socks = [socket.socket() for _ in range(n)]
+    for sock in socks:
+        sock.bind(("localhost", 0))
+    ports = [sock.getsockname()[1] for sock in socks]
+    for sock in socks:
+        sock.close()
+    return ports
+
+
+def backup_steps(directory) -> list[int]:
+    """Global steps of the finished `trainers.resume.ExactBackup` backups under `directory`."""
+    return sorted(int(p.name[5:]) for p in Path(directory).glob("step_*") if (p / "meta.json").exists())
+
+
+def kill_then_resume(cmd, out, kill_at_step, env=None):
+    """Run `cmd`, SIGKILL it as soon as a backup at global step >= `kill_at_step` exists (the kill lands wherever
+    the process is then, a backup write included), then run `cmd` again to the end.
+
+    Returns ``(the newest backup's global step at the kill, state.json after the second run)``.
     """
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    target = Path(out) / "checkpoints" / f"epoch_{kill_after_epoch:04d}.weights.h5"
     deadline = time.time() + 300
-    while not target.exists() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
+    while not [s for s in backup_steps(Path(out) / "backup") if s >= kill_at_step] and proc.poll() is None \
+            and time.time() < deadline:
+        time.sleep(0.01)
     assert proc.poll() is None, "training finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    saved = json.loads((Path(out) / "backup" / "training_metadata.json").read_text())
+    saved = max(backup_steps(Path(out) / "backup"))
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return saved, json.loads((Path(out) / "state.json").read_text())

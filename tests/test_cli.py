@@ -35,6 +35,7 @@ def test_list(capsys):
     (["train", "dcgan", "--dataset", "digits", "--config", "huge"], "Known configs: default, quick, smoke"),
     (["train", "dcgan", "--dataset", "digits", "--epochs", "0"], "--epochs: must be a positive integer"),
     (["train", "dcgan", "--dataset", "digits", "--strategy", "tpu"], "invalid choice: 'tpu'"),
+    (["train", "dcgan", "--dataset", "digits", "--backup-every", "10m"], "not a number of steps (500), of seconds"),
     (["evaluate", "--run", "/nonexistent", "--metrics", "fid"], "Known metrics:"),
     (["sample", "--run", "/nonexistent"], "must be a directory written by `zoo train`"),
     (["walk", "--run", "/nonexistent", "--kind", "axis"], "must be a directory written by `zoo train`"),

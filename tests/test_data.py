@@ -107,3 +107,51 @@ def test_tfds_fashion_mnist_prepared_offline_from_idx(tmp_path):
     assert pairs(x_tfds, y_tfds) == pairs(x_idx, y_idx)
     x, _ = zoo.load_arrays("fashion_mnist", "test", data_dir=tmp_path)  # the loader takes the TFDS path
     assert x.shape == (10000, 28, 28, 1)
+
+
+@pytest.mark.parametrize("name,size,labels", [("digits", 16, True), ("swiss_roll", None, False)])
+def test_a_repeated_stream_is_addressed_by_position(name, size, labels):
+    """Batch k of the endless stream depends on (seed, k) alone: starting at k gives the stream from k, a second
+    iteration gives the first again, every pass holds each example once, and without shuffling the values equal
+    the per-example pipeline's."""
+    def batches(ds, n):
+        return [tuple(t.numpy() for t in tf.nest.flatten(b)) for b in ds.take(n)]
+
+    stream = zoo.load_dataset(name, batch_size=100, image_size=size, with_labels=labels, repeat=True, seed=5)
+    full = batches(stream, 40)
+    assert all(np.array_equal(a, b) for x, y in zip(full, batches(stream, 40)) for a, b in zip(x, y))
+    late = batches(zoo.load_dataset(name, batch_size=100, image_size=size, with_labels=labels, repeat=True, seed=5,
+                                    start_step=23), 17)
+    assert all(np.array_equal(a, b) for x, y in zip(full[23:], late) for a, b in zip(x, y))
+    other = batches(zoo.load_dataset(name, batch_size=100, image_size=size, with_labels=labels, repeat=True,
+                                     seed=6), 1)
+    assert not np.array_equal(other[0][0], full[0][0])
+    n = zoo.data.num_examples(name)
+    order = tf.concat(list(zoo.data.positioned(n, 100, seed=5).take(2 * n // 100)), 0).numpy()
+    assert sorted(order[:n]) == list(range(n)) and not np.array_equal(order[:n], order[n:2 * n])
+    plain = batches(zoo.load_dataset(name, batch_size=100, image_size=size, with_labels=labels, shuffle=False), 5)
+    flat = batches(zoo.load_dataset(name, batch_size=100, image_size=size, with_labels=labels, shuffle=False,
+                                    repeat=True), 5)
+    for x, y in zip(plain, flat):
+        for a, b in zip(x, y):
+            np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_start_step_needs_a_repeated_stream():
+    with pytest.raises(ValueError, match="start_step=3 needs repeat=True"):
+        zoo.load_dataset("digits", start_step=3)
+
+
+def test_a_repeated_image_folder_stream_is_addressed_by_position(tmp_path):
+    for i in range(5):
+        Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(tmp_path / f"{i}.png")
+
+    def stream(start):
+        ds = zoo.load_dataset(f"image_folder:{tmp_path}", batch_size=2, image_size=8, repeat=True, seed=1,
+                              start_step=start)
+        return [b.numpy()[:, 0, 0, 0] for b in ds.take(12 - start)]
+
+    full = stream(0)
+    assert all(np.array_equal(a, b) for a, b in zip(full[7:], stream(7)))
+    values = np.concatenate(full)
+    assert sorted(values[:5]) == sorted(values[5:10]) and not np.array_equal(values[:5], values[5:10])

@@ -1,12 +1,12 @@
 """1 device vs MirroredStrategy over 2 logical CPUs, and MultiWorkerMirroredStrategy with 2 real processes."""
-import socket
+import json
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, run_python
+from tests.conftest import ROOT, free_ports, run_python
 
 
 def _weights(path):
@@ -47,18 +47,8 @@ def test_two_stage_model_switches_inside_fit_under_mirrored_strategy(tmp_path, s
     assert all(np.isfinite(w).all() for w in weights)
 
 
-def _free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
 def test_multi_worker_two_processes_agree(tmp_path, scripts):
-    ports = ",".join(map(str, _free_ports(2)))
+    ports = ",".join(map(str, free_ports(2)))
     env = dict(__import__("os").environ, PYTHONPATH=str(ROOT))
     procs = [subprocess.Popen([sys.executable, str(scripts / "train_weights.py"), "multi_worker",
                                str(tmp_path / f"w{i}.npz"), str(i), ports], cwd=ROOT, env=env,
@@ -84,3 +74,19 @@ def test_latent_distribution_models_train_under_mirrored_strategy(tmp_path, scri
     assert int(f["replicas"]) == 2 and int(f["iterations"]) == 8
     assert all(np.isfinite(w).all() for w in weights) and np.isfinite(f["log_d_loss"]).all()
     assert np.isfinite(f["log_g_loss"]).all()
+
+
+@pytest.mark.parametrize("task,cluster,chief", [
+    ({"type": "worker", "index": 0}, {"worker": ["a:1", "b:1"]}, True),
+    ({"type": "worker", "index": 1}, {"worker": ["a:1", "b:1"]}, False),
+    ({"type": "worker", "index": 0}, {"chief": ["c:1"], "worker": ["a:1"]}, False),
+    ({"type": "chief", "index": 0}, {"chief": ["c:1"], "worker": ["a:1"]}, True),
+])
+def test_is_chief_follows_tf_config_in_and_out_of_a_strategy_scope(monkeypatch, task, cluster, chief):
+    """Callbacks run outside the strategy scope: the answer must not depend on the strategy in scope."""
+    from trainers.strategy import is_chief
+
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": task}))
+    assert is_chief() is chief
+    monkeypatch.delenv("TF_CONFIG")
+    assert is_chief() is True

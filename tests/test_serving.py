@@ -17,6 +17,7 @@ from serving import config as config_lib
 from serving.client import GrpcClient, RestClient
 from serving.errors import ServingError
 from serving.server import App
+from tests.conftest import free_ports
 from zoo_app.cli import main as zoo_cli
 
 STATE = get_model_status_pb2.ModelVersionStatus.State
@@ -34,20 +35,12 @@ def served(serving_exports):
     root = serving_exports["root"]
     app = App(["--port=0", "--rest_api_port=0", f"--model_config_file={serving_exports['config']}",
                "--file_system_poll_wait_seconds=1"])
-    app.args.rest_api_port = _free_port()
+    app.args.rest_api_port = free_ports(1)[0]
     app.start()
     local = {v: tf.saved_model.load(str(root / "dcgan" / str(v))) for v in (1, 2)}
     yield {"app": app, "root": root, "lgae": serving_exports["lgae"], "local": local,
            "rest": RestClient(f"http://localhost:{app.rest_port}"), "grpc": GrpcClient(f"localhost:{app.grpc_port}")}
     app.stop()
-
-
-def _free_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return s.getsockname()[1]
 
 
 def _latent(n=3, seed=0):

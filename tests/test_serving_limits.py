@@ -17,11 +17,12 @@ from serving import batching
 from serving.client import GrpcClient, RestClient
 from serving.errors import ServingError
 from serving.server import App
-from tests.test_serving import BAD_REST, _free_port
+from tests.conftest import free_ports
+from tests.test_serving import BAD_REST
 
 
 def _app(serving_exports, *flags):
-    app = App(["--port=0", f"--rest_api_port={_free_port()}", f"--model_config_file={serving_exports['config']}",
+    app = App(["--port=0", f"--rest_api_port={free_ports(1)[0]}", f"--model_config_file={serving_exports['config']}",
                *flags])
     return app.start()
 
@@ -106,7 +107,7 @@ def test_bad_content_length_and_half_sent_requests_cannot_pin_the_server(server)
 def test_rest_bodies_are_bounded_in_size(serving_exports):
     import http.client
 
-    small = App(["--port=0", f"--rest_api_port={_free_port()}", f"--model_config_file={serving_exports['config']}",
+    small = App(["--port=0", f"--rest_api_port={free_ports(1)[0]}", f"--model_config_file={serving_exports['config']}",
                  "--rest_api_max_request_bytes=1000"]).start()
     try:
         status, body = _post(small.rest_port, "/v1/models/dcgan:predict", {"inputs": [[0.0] * 16] * 100})

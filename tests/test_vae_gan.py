@@ -165,32 +165,6 @@ def test_generator_from_scratch_keeps_its_own_initialisation():
         zoo.build_model("lsr_gan", config="smoke", generator_init="random")
 
 
-class _Kill(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == 3:
-            self.saved = {k: _copy(getattr(self.model, k).weights) for k in ("generator", "discriminator")}
-            raise KeyboardInterrupt
-
-
-def test_a_run_killed_in_stage_two_resumes_without_recopying_the_decoder(tmp_path):
-    def run(callbacks):
-        keras.utils.set_random_seed(0)
-        model, _ = build_compiled("lsr_gan", "smoke", dataset="fashion_mnist")
-        backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"), delete_checkpoint=False)
-        model.fit(_data(), epochs=5, steps_per_epoch=3, verbose=0, callbacks=[backup, *callbacks])
-        return model
-
-    kill = _Kill()
-    with pytest.raises(KeyboardInterrupt):
-        run([kill])
-    probe = _Probe()
-    model = run([probe])
-    assert sorted(probe.at) == [3, 4]  # resumed at epoch 3
-    assert _equal(probe.at[3]["generator"], kill.saved["generator"])  # the trained generator, not the decoder
-    assert not _equal(probe.at[3]["generator"], probe.at[3]["decoder"])
-    assert int(model.optimizer.iterations) == 3 and int(model.g_optimizer.iterations) == 12
-
-
 def test_load_vae_starts_stage_two_from_a_trained_vae(tmp_path):
     keras.utils.set_random_seed(0)
     vae, _ = build_compiled("vae", "smoke", dataset="fashion_mnist")

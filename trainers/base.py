@@ -67,6 +67,14 @@ class Model(GaussianPrior, keras.Model):
         self.compile(**{role: keras.optimizers.deserialize(spec) for role, spec in config.items()
                         if role in OPTIMIZER_ROLES})
 
+    def training_state(self) -> dict:
+        """Python-side state (JSON) that `trainers.resume.ExactBackup` must restore before the weights load; the
+        variables themselves are in the weights file. Growing models return their stage."""
+        return {}
+
+    def restore_training_state(self, state: dict) -> None:
+        """Undo `training_state` on a freshly built model (called before the backup's weights load)."""
+
     def logs(self, trackers=None) -> dict:
         """The step's logs: ``{name: result}`` of `trackers` (default ``self.metrics``), in the form the strategy
         needs (`trainers.strategy.distributed_logs`)."""

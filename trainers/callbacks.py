@@ -2,12 +2,15 @@
 
 :func:`standard_callbacks` gives what a run directory holds::
 
-    OUT/backup/                  BackupAndRestore: a run killed mid-way resumes at its last epoch
+    OUT/backup/step_NNNNNNNNNN/  ExactBackup: a run killed mid-way resumes at its last backed-up step
     OUT/checkpoints/epoch_NNNN.weights.h5   ModelCheckpoint, every epoch (weights + optimizer state)
     OUT/samples/epoch_NNNN.png   SampleGrid from a fixed latent batch
     OUT/logs/                    TensorBoard scalars (train/) and sample images (samples/)
     OUT/history.csv              CSVLogger (appends across restarts)
     OUT/state.json               RunState: epochs done, optimizer steps, epoch the run (re)started at
+
+Under ``MultiWorkerMirroredStrategy`` the other workers run only `ExactBackup` (to restore; the chief writes) and
+`keras.callbacks.TerminateOnNaN`: every file of the run is the chief's.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from trainers.resume import DEFAULT_EVERY, ExactBackup
 from trainers.steps import SEED_STREAMS
 from trainers.strategy import is_chief
 from trainers.visualize import save_grid, to_uint8
@@ -57,11 +61,12 @@ class SampleGrid(keras.callbacks.Callback):
 
 
 class RunState(keras.callbacks.Callback):
-    """Writes ``state.json``: epochs done, each optimizer's step count, and the epoch this process began at."""
+    """Writes ``state.json``: epochs done, each optimizer's step count, and the epoch (and, with the run's
+    `ExactBackup`, the global step) this process began at."""
 
-    def __init__(self, path):
+    def __init__(self, path, backup=None):
         super().__init__()
-        self.path = Path(path)
+        self.path, self.backup = Path(path), backup
         self.started_at_epoch = None
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -72,6 +77,7 @@ class RunState(keras.callbacks.Callback):
         if not is_chief():
             return
         state = {"epochs_done": epoch + 1, "started_at_epoch": self.started_at_epoch,
+                 "started_at_step": self.backup.resume_step() if self.backup else None,
                  "logs": {k: float(np.mean(v)) for k, v in (logs or {}).items()}}
         state.update({f"{name}_iterations": n for name, n in optimizer_iterations(self.model).items()})
         tmp = self.path.with_suffix(".tmp")
@@ -85,16 +91,18 @@ def optimizer_iterations(model) -> dict:
     return {name: int(opt.iterations.numpy()) for name, opt in opts.items() if hasattr(opt, "iterations")}
 
 
-def standard_callbacks(out, n_samples=64, sample_seed=1234) -> list[keras.callbacks.Callback]:
-    """BackupAndRestore, per-epoch checkpoints, TerminateOnNaN, TensorBoard, CSV history, sample grids."""
+def standard_callbacks(out, n_samples=64, sample_seed=1234, backup=None) -> list[keras.callbacks.Callback]:
+    """`ExactBackup` (`backup`, or one every `DEFAULT_EVERY`), TerminateOnNaN, per-epoch checkpoints,
+    TensorBoard, CSV history, sample grids, run state (the first two only on a worker that is not the chief)."""
     out = Path(out)
-    return [
-        keras.callbacks.BackupAndRestore(str(out / "backup"), save_freq="epoch", delete_checkpoint=False),
-        keras.callbacks.TerminateOnNaN(),
+    first = [backup or ExactBackup(out / "backup", every=DEFAULT_EVERY), keras.callbacks.TerminateOnNaN()]
+    if not is_chief():
+        return first
+    return first + [
         keras.callbacks.ModelCheckpoint(str(out / "checkpoints" / "epoch_{epoch:04d}.weights.h5"),
                                         save_weights_only=True),
         keras.callbacks.TensorBoard(str(out / "logs"), write_graph=False, profile_batch=0),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
         SampleGrid(out / "samples", n=n_samples, seed=sample_seed, tensorboard_dir=out / "logs" / "samples"),
-        RunState(out / "state.json"),
+        RunState(out / "state.json", backup=first[0]),
     ]

@@ -108,10 +108,12 @@ class GrowthSchedule(keras.callbacks.Callback):
     Growing models add it themselves in ``fit`` when it is missing (`GrowingMixin`).
 
     Args:
-        backup_dir: the `keras.callbacks.BackupAndRestore` directory of the run, if any. A resumed run starts from
-            a freshly built (stage 0) model; this callback must come BEFORE BackupAndRestore in the callback list,
-            so that on train begin it grows the model to the stage of the saved epoch and the backup's weights,
-            fades and optimizer slots then load into variables of the right shapes.
+        backup_dir: the `keras.callbacks.BackupAndRestore` directory of the run, if any (the zoo's
+            `trainers.resume.ExactBackup` needs none: it restores the stage through the model's
+            ``restore_training_state``). A resumed run starts from a freshly built (stage 0) model; this callback
+            must come BEFORE BackupAndRestore in the callback list, so that on train begin it grows the model to
+            the stage of the last finished epoch and the backup's weights, fades and optimizer slots then load into
+            variables of the right shapes.
     """
 
     def __init__(self, backup_dir=None):
@@ -130,8 +132,10 @@ class GrowthSchedule(keras.callbacks.Callback):
         if self.backup_dir is None:
             return
         meta = Path(self.backup_dir) / "training_metadata.json"
-        if meta.exists():
-            self._grow_to(int(json.loads(meta.read_text())["epoch"]))
+        if meta.exists():  # "epoch": epochs finished; the weights are those of the last one's stage (a growth
+            done = int(json.loads(meta.read_text())["epoch"])  # due at the next epoch has not happened yet)
+            if done:
+                self._grow_to(done - 1)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch, self._epoch_start = epoch, time.perf_counter()
@@ -200,6 +204,14 @@ class GrowingMixin:
 
     def set_fade(self, fade: float) -> None:
         """Set the fade factors of the current stage (f in [0, 1]); models without fades ignore it."""
+
+    def training_state(self) -> dict:
+        """The stage: a backup's weights load only into networks grown to the stage they were saved at."""
+        return {"stage": int(self.stage)}
+
+    def restore_training_state(self, state: dict) -> None:
+        while self.stage < int(state.get("stage", 0)):
+            self.grow()
 
     def fit(self, *args, callbacks=None, **kwargs):
         callbacks = list(callbacks or [])

@@ -82,12 +82,20 @@ def is_multi_worker() -> bool:
 
 
 def is_chief() -> bool:
-    """True on the process that should write files (always true without a multi-worker cluster)."""
-    resolver = getattr(tf.distribute.get_strategy(), "cluster_resolver", None)
-    if resolver is None or not is_multi_worker():
+    """True on the process that should write files: always without a cluster; in a ``TF_CONFIG`` cluster, the
+    ``chief`` task, or worker 0 when there is no chief (TF's convention).
+
+    Read from ``TF_CONFIG`` rather than from the strategy in scope, so the answer is the same inside and outside
+    ``strategy.scope()`` (callbacks run outside it, where ``tf.distribute.get_strategy()`` is the default strategy,
+    and every worker would think it is the chief)."""
+    if "TF_CONFIG" not in os.environ:
         return True
-    task_type, task_id = resolver.task_type, resolver.task_id
-    return task_type == "chief" or (task_type == "worker" and task_id == 0) or task_type is None
+    config = json.loads(os.environ["TF_CONFIG"])
+    task, cluster = config.get("task", {}), config.get("cluster", {})
+    task_type, index = task.get("type"), int(task.get("index", 0))
+    if task_type is None or task_type == "chief":
+        return True
+    return task_type == "worker" and index == 0 and "chief" not in cluster
 
 
 def distributed_logs(logs: dict) -> dict:

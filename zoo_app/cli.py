@@ -57,6 +57,9 @@ def _parser():
     t.add_argument("--data-dir", help="directory holding the dataset's files")
     t.add_argument("--out", default=None, help="run directory (default: runs/NAME_DATASET_CONFIG)")
     t.add_argument("--no-export", action="store_true", help="skip the SavedModel export at the end")
+    t.add_argument("--backup-every", default="60s", metavar="N|Ns|epoch",
+                   help="back the run up every N steps, every N seconds (Ns) or every epoch; a killed run resumed "
+                        "with the same command continues from the last backup exactly (default: 60s)")
     t.add_argument("--verbose", default="auto", choices=["auto", "0", "1", "2"])
 
     s = sub.add_parser("sample", help="write a sample grid from a trained run")
@@ -212,11 +215,18 @@ def cmd_train(args):
     except (ValueError, KeyError) as err:
         raise UsageError(str(err).strip("'\"")) from None
     overrides = parse_overrides(args.name, args.set)
+    from trainers.resume import parse_every
+
+    try:
+        parse_every(args.backup_every)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     out = Path(args.out or f"runs/{args.name}_{args.dataset.replace(':', '_').replace('/', '_')}_{args.config}")
     verbose = args.verbose if args.verbose == "auto" else int(args.verbose)
     model, _ = train(args.name, args.dataset, config=args.config, epochs=args.epochs, out=out,
                      strategy=args.strategy, batch_size=args.batch_size, steps_per_epoch=args.steps_per_epoch,
-                     precision=args.precision, seed=args.seed, verbose=verbose, data_dir=args.data_dir, **overrides)
+                     precision=args.precision, seed=args.seed, verbose=verbose, data_dir=args.data_dir,
+                     backup_every=args.backup_every, **overrides)
     from trainers.strategy import is_chief
 
     if not is_chief():

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 import zoo
 from trainers.callbacks import standard_callbacks
+from trainers.resume import DEFAULT_EVERY, ExactBackup
 from trainers.strategy import get_strategy, is_chief
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -63,11 +64,15 @@ def _build_compiled(name, config, dataset, strategy, overrides):
 
 
 def train(name, dataset, *, config="default", epochs=None, out=None, strategy="auto", batch_size=None,
-          steps_per_epoch=None, precision="float32", seed=0, verbose="auto", callbacks=(), data_dir=None, **overrides):
+          steps_per_epoch=None, precision="float32", seed=0, verbose="auto", callbacks=(), data_dir=None,
+          backup_every=DEFAULT_EVERY, **overrides):
     """Train model `name` on `dataset` with the config's recipe; returns ``(model, history)``.
 
-    With `out`, the run writes checkpoints, backups, sample grids, TensorBoard logs and ``run.json`` there,
-    and a second call with the same arguments resumes a killed run from its last finished epoch.
+    With `out`, the run writes backups, checkpoints, sample grids, TensorBoard logs and ``run.json`` there, and a
+    second call with the same arguments resumes a killed run exactly: from its last backup (every `backup_every`,
+    `trainers.resume.ExactBackup`), on the batches and noise the uninterrupted run would have drawn. The data is
+    one endless stream addressed by step (`zoo.load_dataset(..., repeat=True, start_step=k)`); an epoch is
+    ``steps_per_epoch`` batches (default: one pass, ``examples // batch_size``).
     """
     strat = get_strategy(strategy) if isinstance(strategy, str) else strategy
     keras.utils.set_random_seed(seed)
@@ -76,24 +81,27 @@ def train(name, dataset, *, config="default", epochs=None, out=None, strategy="a
     recipe = cfg["train"]
     epochs = epochs or recipe["epochs"]
     batch_size = batch_size or recipe["batch_size"]
-    steps_per_epoch = steps_per_epoch or recipe.get("steps_per_epoch")
-    ds = zoo.load_dataset(dataset, "train", batch_size, image_size=getattr(model, "image_size", None),
-                          with_labels=getattr(model, "needs_labels", False), repeat=steps_per_epoch is not None,
-                          crop=getattr(model, "data_crop", None),
-                          seed=seed, strategy=strat, data_dir=data_dir)
+    steps_per_epoch = (steps_per_epoch or recipe.get("steps_per_epoch")
+                       or max(1, zoo.data.num_examples(dataset, "train", data_dir) // batch_size))
     cbs = list(callbacks)
+    backup = None
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
+        backup = ExactBackup(out / "backup", every=backup_every)
         if is_chief():
             run = {"model": name, "config": config, "dataset": dataset, "epochs": epochs, "batch_size": batch_size,
                    "steps_per_epoch": steps_per_epoch, "strategy": strategy if isinstance(strategy, str) else
                    type(strategy).__name__, "replicas": strat.num_replicas_in_sync, "precision": precision,
-                   "seed": seed, "model_config": cfg["model"], "train_config": recipe,
+                   "seed": seed, "backup_every": backup_every, "model_config": cfg["model"], "train_config": recipe,
                    "versions": {"tensorflow": tf.__version__, "keras": keras.__version__,
                                 "python": platform.python_version()}}
             (out / "run.json").write_text(json.dumps(run, indent=1, default=str))
-        cbs = standard_callbacks(out) + cbs
+        cbs = standard_callbacks(out, backup=backup) + cbs
+    ds = zoo.load_dataset(dataset, "train", batch_size, image_size=getattr(model, "image_size", None),
+                          with_labels=getattr(model, "needs_labels", False), repeat=True,
+                          crop=getattr(model, "data_crop", None), seed=seed, strategy=strat, data_dir=data_dir,
+                          start_step=backup.resume_step() if backup else 0)
     history = model.fit(ds, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=cbs, verbose=verbose,
                         shuffle=False)
     if out is not None and is_chief():
