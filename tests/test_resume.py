@@ -219,3 +219,31 @@ def test_two_worker_cli_run_killed_and_restarted_ends_like_the_uninterrupted_one
     b = keras.saving.load_model(tmp_path / "killed" / "model.keras")
     assert a.g_optimizer.iterations.numpy() == 30
     assert_same_networks(a, b, where)
+
+
+def test_a_stream_of_unknown_length_is_refused_with_the_fix(tmp_path):
+    import zoo
+
+    model = zoo.build_model("dcgan", config="smoke")
+    model.compile()
+    ds = zoo.load_dataset("digits", batch_size=16, image_size=16).filter(lambda x: True)  # unknown cardinality
+    with pytest.raises(ValueError, match="needs the number of steps per epoch: pass steps_per_epoch"):
+        model.fit(ds, epochs=1, verbose=0, callbacks=[ExactBackup(tmp_path / "backup")])
+
+
+def _every_model():
+    import zoo
+
+    return zoo.list_models()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _every_model())
+def test_every_registered_model_resumes_bit_identical(tmp_path, name):
+    """Each model's smoke config for 3 epochs of 4 steps, stopped at a random step and resumed."""
+    dataset = "swiss_roll" if name == "growing_mlp_gan" else "digits"
+    settings = dict(config="smoke", epochs=3, steps_per_epoch=4)
+    a, ha = train(name, dataset, out=tmp_path / "whole", verbose=0, **settings)
+    kill_at, every = RNG.randint(1, 11), RNG.choice([1, 2, 3])
+    b, hb = stopped_and_resumed(name, dataset, tmp_path / "stopped", kill_at, backup_every=every, **settings)
+    assert_same_run(a, b, ha, hb, f"{name} stopped at step {kill_at}, backup every {every} (ZOO_KILL_SEED={KILL_SEED})")

@@ -154,6 +154,9 @@ class ExactBackup(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._last_save_time = time.monotonic()
+        if not self.params.get("steps"):
+            raise ValueError("ExactBackup needs the number of steps per epoch: pass steps_per_epoch to fit (with a "
+                             "repeated stream, zoo.load_dataset(..., repeat=True, start_step=backup.resume_step())).")
         chosen = self.selection()
         if not chosen:
             return
@@ -211,7 +214,7 @@ class ExactBackup(keras.callbacks.Callback):
         self.save(epoch + 1, 0)
 
     def _global_step(self, epoch, step):
-        return epoch * (self.params.get("steps") or 0) + step
+        return epoch * self.params["steps"] + step
 
     def save(self, epoch: int, step: int) -> Path | None:
         """Write the backup at (`epoch`, `step` batches into it); the chief writes, other workers return None."""
