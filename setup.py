@@ -18,7 +18,7 @@ EXTRAS = {
     # aiohttp: the dev server's REST front (asyncio: bounded, timeouts, backlog); orjson: TF Serving's shortest
     # round-trip float JSON, and 5-10x faster request parsing than json
     "serving": ["tensorflow-serving-api==2.21.0", "grpcio==1.85.1", "aiohttp==3.14.5", "orjson==3.13.0"],
-    "test": ["pytest==9.0.3"],
+    "test": ["pytest==9.0.3", "pytest-xdist==3.8.0"],
     "bench": ["torch==2.13.0"],
 }
 EXTRAS["all"] = sorted({d for k, v in EXTRAS.items() if k != "bench" for d in v})

@@ -140,17 +140,21 @@ def load_dataset(name: str, split: str = "train", batch_size: int = 64, *, image
     if start_step and not repeat:
         raise ValueError(f"start_step={start_step} needs repeat=True: only a repeated stream is addressed by position.")
     base = name.split(":", 1)[0]
-    if base in ("image_folder", "celeb_a"):
-        if base == "image_folder":
-            ds = images.image_folder(name.split(":", 1)[1], image_size or 64, crop).map(lambda x: x / 127.5 - 1.0)
-            with_labels = False
-        else:
-            ds = images.celeb_a(split, image_size or 64, crop or "lsc_gan", data_dir).map(
-                lambda x, a: (x / 127.5 - 1.0, a))
-            if not with_labels:
-                ds = ds.map(lambda a, b: a)
+    if base == "image_folder":
+        path = name.split(":", 1)[1]
+        order = (index_stream(len(images.list_images(path)), seed, (start_step or 0) * batch_size, shuffle)
+                 if repeat else None)
+        ds = images.image_folder(path, image_size or 64, crop, order=order).map(lambda x: x / 127.5 - 1.0)
+        if not repeat:
+            ds = ds.cache() if cache else ds
+            ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True) if shuffle else ds
+    elif base == "celeb_a":
+        ds = images.celeb_a(split, image_size or 64, crop or "lsc_gan", data_dir).map(
+            lambda x, a: (x / 127.5 - 1.0, a))
+        if not with_labels:
+            ds = ds.map(lambda a, b: a)
         if repeat:
-            ds = positioned_files(ds, batch_size, seed, start_step or 0, shuffle)
+            ds = windowed_passes(ds, seed, (start_step or 0) * batch_size, shuffle)
         else:
             ds = ds.cache() if cache else ds
             ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True) if shuffle else ds
@@ -178,38 +182,51 @@ def epoch_permutation(n: int, seed: int, epoch) -> tf.Tensor:
     return tf.argsort(keys, stable=True)
 
 
-def positioned(n: int, batch_size: int, seed: int, start_step: int = 0, shuffle: bool = True) -> tf.data.Dataset:
-    """Batches of example indices ``[batch_size]`` (int32), endless, beginning at batch `start_step`.
+def index_stream(n: int, seed: int, start: int = 0, shuffle: bool = True) -> tf.data.Dataset:
+    """Example indices (int32 scalars), endless, beginning at element `start` of the stream.
 
     Element i of the stream is example ``perm_e[i mod n]`` of pass ``e = i // n`` (`epoch_permutation`; the
-    identity without `shuffle`), so batch k is a function of ``(n, batch_size, seed, k)`` alone and starting at k
-    costs one permutation, not k batches. Batches run across pass boundaries as ``ds.repeat().batch()`` does.
-    """
-    first_pass, offset = divmod(int(start_step) * int(batch_size), int(n))
+    identity without `shuffle`), so it is a function of ``(n, seed, i)`` alone, and starting at i costs one
+    permutation, not i elements."""
+    first_pass, offset = divmod(int(start), int(n))
 
     def one_pass(e):
         order = epoch_permutation(n, seed, e) if shuffle else tf.range(n, dtype=tf.int32)
         return tf.data.Dataset.from_tensor_slices(order)
 
-    passes = tf.data.Dataset.range(first_pass, np.iinfo(np.int64).max).flat_map(one_pass)
-    return passes.skip(offset).batch(batch_size, drop_remainder=True)
+    return tf.data.Dataset.range(first_pass, np.iinfo(np.int64).max).flat_map(one_pass).skip(offset)
 
 
-def positioned_files(ds: tf.data.Dataset, batch_size: int, seed: int, start_step: int = 0, shuffle: bool = True,
-                     buffer: int = 10_000) -> tf.data.Dataset:
-    """`positioned` for a dataset read from files (not held in memory): pass e is `ds` shuffled with a buffer of
-    `buffer` and the fixed seed ``seed * 1_000_003 + e`` (no reshuffle), so its order is again a function of
-    ``(seed, e)``; starting at batch k reads the pass that holds it up to k's first element. Unbatched: the caller
-    batches."""
+def positioned(n: int, batch_size: int, seed: int, start_step: int = 0, shuffle: bool = True) -> tf.data.Dataset:
+    """Batches of example indices ``[batch_size]`` (int32), endless, beginning at batch `start_step`
+    (`index_stream`): batch k is a function of ``(n, batch_size, seed, k)`` alone. Batches run across pass
+    boundaries as ``ds.repeat().batch()`` does."""
+    return index_stream(n, seed, int(start_step) * int(batch_size), shuffle).batch(batch_size, drop_remainder=True)
+
+
+def windowed_passes(ds: tf.data.Dataset, seed: int, start: int = 0, shuffle: bool = True,
+                    window: int = 1024) -> tf.data.Dataset:
+    """The endless stream of a dataset that cannot be indexed (a prepared TFDS split), from element `start`.
+
+    Pass e reads `ds` in its order in windows of `window` examples and permutes each window w with the stateless
+    seed ``[seed, e * 2**20 + w]``: a function of ``(seed, e)`` alone, unlike a shuffle buffer, whose TF op seed
+    also depends on the global seed and on how often this process iterated it. Examples do not cross windows (a
+    1,024-example window holds 50 MB at 64x64x3). Starting at element i reads the pass that holds it up to i."""
     n = int(ds.cardinality())
     if n < 0:
         raise ValueError("A repeated stream needs a dataset of known size; this one's size is unknown.")
-    first_pass, offset = divmod(int(start_step) * int(batch_size), n)
+    first_pass, offset = divmod(int(start), n)
 
-    def one_pass(e):
-        return ds.shuffle(buffer, seed=seed * 1_000_003 + e, reshuffle_each_iteration=False) if shuffle else ds
+    def permute(e):
+        def window_order(w, batch):
+            size = tf.shape(tf.nest.flatten(batch)[0])[0]
+            perm = epoch_permutation(size, seed, tf.cast(e, tf.int64) * 2**20 + w)
+            return tf.nest.map_structure(lambda t: tf.gather(t, perm), batch)
 
-    return tf.data.Dataset.range(first_pass, np.iinfo(np.int64).max).flat_map(one_pass).skip(offset)
+        return ds.batch(window).enumerate().map(window_order).unbatch()
+
+    passes = tf.data.Dataset.range(first_pass, np.iinfo(np.int64).max)
+    return passes.flat_map(permute if shuffle else (lambda e: ds)).skip(offset)
 
 
 PRECONVERT_BYTES = 64 * 2**20
@@ -252,4 +269,4 @@ def num_examples(name: str, split: str = "train", data_dir=None, n_points: int |
     return int(ds.cardinality())
 
 __all__ = ["DatasetInfo", "DatasetNotAvailable", "dataset_info", "epoch_permutation", "list_datasets", "load_arrays",
-           "load_dataset", "num_examples", "positioned", "images", "toy2d"]
+           "load_dataset", "num_examples", "index_stream", "positioned", "windowed_passes", "images", "toy2d"]

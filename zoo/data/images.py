@@ -53,8 +53,9 @@ def list_images(path) -> list[str]:
     return files
 
 
-def image_folder(path, image_size=64, crop=None, channels=3) -> tf.data.Dataset:
-    """Unbatched dataset of float32 images in [0, 255] from every image file under `path` (sorted)."""
+def image_folder(path, image_size=64, crop=None, channels=3, order=None) -> tf.data.Dataset:
+    """Unbatched dataset of float32 images in [0, 255] from every image file under `path` (sorted), or, with
+    `order` (a dataset of int32 indices into that sorted list, e.g. `zoo.data.index_stream`), in that order."""
     files = list_images(path)
 
     def load(f):
@@ -62,7 +63,12 @@ def image_folder(path, image_size=64, crop=None, channels=3) -> tf.data.Dataset:
         img.set_shape([None, None, channels])
         return crop_and_resize(img, image_size, crop)
 
-    return tf.data.Dataset.from_tensor_slices(files).map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    if order is None:
+        names = tf.data.Dataset.from_tensor_slices(files)
+    else:
+        table = tf.constant(files)
+        names = order.map(lambda i: tf.gather(table, i))
+    return names.map(load, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def celeb_a(split="train", image_size=64, crop="lsc_gan", data_dir=None) -> tf.data.Dataset:
