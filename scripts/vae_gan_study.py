@@ -55,7 +55,7 @@ def train_all(out: Path, only=None):
             continue
         overrides = dict(overrides)
         epochs = overrides.pop("epochs", None)
-        if "continue_from" in overrides:  # a copy of a finished run, resumed by BackupAndRestore for more epochs
+        if "continue_from" in overrides:  # a copy of a finished run, resumed from its backup for more epochs
             shutil.copytree(out / overrides.pop("continue_from"), run, dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns("model.keras", "export"))
         if "vae_from" in overrides:

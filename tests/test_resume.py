@@ -247,3 +247,10 @@ def test_every_registered_model_resumes_bit_identical(tmp_path, name):
     kill_at, every = RNG.randint(1, 11), RNG.choice([1, 2, 3])
     b, hb = stopped_and_resumed(name, dataset, tmp_path / "stopped", kill_at, backup_every=every, **settings)
     assert_same_run(a, b, ha, hb, f"{name} stopped at step {kill_at}, backup every {every} (ZOO_KILL_SEED={KILL_SEED})")
+
+
+def test_a_backup_directory_that_exactbackup_did_not_write_is_not_silently_ignored(tmp_path):
+    (tmp_path / "backup").mkdir()
+    (tmp_path / "backup" / "latest.weights.h5").write_bytes(b"keras")  # BackupAndRestore's file
+    with pytest.raises(BackupError, match="latest.weights.h5, which no ExactBackup wrote"):
+        select_backup(tmp_path / "backup")

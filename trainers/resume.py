@@ -104,6 +104,11 @@ def select_backup(directory) -> tuple[Path, dict] | None:
     delete."""
     directory = Path(directory)
     candidates = sorted((p for p in directory.glob("step_*") if _NAME.match(p.name)), reverse=True)
+    foreign = sorted(p.name for p in directory.glob("*") if not _NAME.match(p.name) and not p.name.startswith(".tmp_"))
+    if foreign and not candidates:
+        raise BackupError(f"{directory} holds {', '.join(foreign[:3])}, which no ExactBackup wrote (a Keras "
+                          "BackupAndRestore backup of an older zoo?). Resume that run with the version that wrote "
+                          f"it, or delete {directory} to start it over.")
     problems = []
     for path in candidates:
         try:

@@ -1,7 +1,7 @@
 """Layers of the growing CNN GANs (thesis 6.2.6 to 6.2.8), each carrying its own fade factor.
 
 Every fading layer owns one non-trainable scalar weight (``beta``, ``alpha`` or ``tau``): it is saved with the
-network, exported with the generator, restored by BackupAndRestore, and ``.assign()``-ed by
+network, exported with the generator, restored with a backup's weights, and ``.assign()``-ed by
 `trainers.growing.GrowthSchedule` between steps, so the compiled step reads the new value without retracing.
 A freshly built layer has its fade at the end value (1, or tau = 1/2): it is a finished network. Growth sets it to 0.
 """

@@ -5,8 +5,8 @@ trained decoder (LSR-GAN 2.2, LSC-GAN 3). The switch is a schedule, so it is a c
   optimizers: ``optimizer`` (stage 1), ``g_optimizer`` and ``d_optimizer`` (stage 2). Nothing is rebuilt at the
   switch: the generator's weights are set from the decoder's, and the train step is retraced once.
 * A non-trainable ``second_stage`` variable records that the switch happened. It is saved with the weights, so a
-  run killed in stage 2 and resumed by `keras.callbacks.BackupAndRestore` does not copy the decoder over the
-  restored generator again.
+  run killed in stage 2 and resumed from a backup (`trainers.resume.ExactBackup`, or Keras' `BackupAndRestore`)
+  does not copy the decoder over the restored generator again.
 * Logs carry every stage's metrics at every epoch (the inactive stage's as NaN, because `CSVLogger` fixes its
   columns at the first epoch) and ``stage``. (With the extra key, Keras reports the step's logs rather than
   re-reading ``model.metrics``, which would turn the NaNs into the untouched trackers' 0.) ``loss`` is the
@@ -25,7 +25,7 @@ from trainers.steps import apply_gradients, dcgan_adam, first_input, replica_nor
 class StageSwitch(keras.callbacks.Callback):
     """At the start of each epoch puts the model in the stage of that epoch (`TwoStageMixin.enter_stage`).
 
-    It must run after `BackupAndRestore` has restored a killed run (the model's `fit` appends it last)."""
+    It must run after the backup callback has restored a killed run (the model's `fit` appends it last)."""
 
     def on_epoch_begin(self, epoch, logs=None):
         self.model.enter_stage(self.model.stage_for_epoch(epoch))
