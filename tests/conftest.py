@@ -45,6 +45,16 @@ def backup_steps(directory) -> list[int]:
     return sorted(int(p.name[5:]) for p in Path(directory).glob("step_*") if (p / "meta.json").exists())
 
 
+def wait_for_backup(out, step, procs, timeout=300):
+    """Poll until a backup at global step >= `step` exists under OUT/backup; fails if a process of `procs` ended
+    first (the run finished before it could be killed)."""
+    deadline = time.time() + timeout
+    while not [s for s in backup_steps(Path(out) / "backup") if s >= step]:
+        assert all(p.poll() is None for p in procs), "training finished before it could be killed"
+        assert time.time() < deadline, f"no backup at step >= {step} after {timeout} s"
+        time.sleep(0.01)
+
+
 def kill_then_resume(cmd, out, kill_at_step, env=None):
     """Run `cmd`, SIGKILL it as soon as a backup at global step >= `kill_at_step` exists (the kill lands wherever
     the process is then, a backup write included), then run `cmd` again to the end.
@@ -53,11 +63,7 @@ def kill_then_resume(cmd, out, kill_at_step, env=None):
     """
     env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while not [s for s in backup_steps(Path(out) / "backup") if s >= kill_at_step] and proc.poll() is None \
-            and time.time() < deadline:
-        time.sleep(0.01)
-    assert proc.poll() is None, "training finished before it could be killed"
+    wait_for_backup(out, kill_at_step, [proc])
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     saved = max(backup_steps(Path(out) / "backup"))

@@ -11,14 +11,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import keras
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, backup_steps, free_ports, kill_then_resume, run_python
-from trainers.resume import BackupError, ExactBackup, parse_every, select_backup
+from tests.conftest import ROOT, backup_steps, free_ports, kill_then_resume, run_python, wait_for_backup
+from trainers.resume import BackupError, ExactBackup, parse_every, seed_generators, select_backup
+import zoo
 from zoo_app.fit import train
 
 KILL_SEED = int(os.environ.get("ZOO_KILL_SEED", random.SystemRandom().randrange(10**6)))
@@ -39,8 +39,6 @@ class Stop(keras.callbacks.Callback):
 
 
 def state_of(model):
-    from trainers.resume import seed_generators
-
     return [v.numpy() for v in model.weights] + [sg.state.numpy() for sg in seed_generators(model)]
 
 
@@ -199,10 +197,7 @@ def test_two_worker_cli_run_killed_and_restarted_ends_like_the_uninterrupted_one
     _finish(_workers(args, tmp_path / "whole", free_ports(2)))
     kill_at = RNG.randint(3, 25)
     procs = _workers(args, tmp_path / "killed", free_ports(2))
-    deadline = time.time() + 300
-    while not [s for s in backup_steps(tmp_path / "killed" / "backup") if s >= kill_at] and time.time() < deadline:
-        assert all(p.poll() is None for p in procs), "the run ended before the kill"
-        time.sleep(0.01)
+    wait_for_backup(tmp_path / "killed", kill_at, procs)
     os.kill(procs[1].pid, signal.SIGKILL)  # one worker dies; its peer cannot go on alone
     try:
         procs[0].wait(timeout=20)
@@ -222,8 +217,6 @@ def test_two_worker_cli_run_killed_and_restarted_ends_like_the_uninterrupted_one
 
 
 def test_a_stream_of_unknown_length_is_refused_with_the_fix(tmp_path):
-    import zoo
-
     model = zoo.build_model("dcgan", config="smoke")
     model.compile()
     ds = zoo.load_dataset("digits", batch_size=16, image_size=16).filter(lambda x: True)  # unknown cardinality
@@ -231,14 +224,8 @@ def test_a_stream_of_unknown_length_is_refused_with_the_fix(tmp_path):
         model.fit(ds, epochs=1, verbose=0, callbacks=[ExactBackup(tmp_path / "backup")])
 
 
-def _every_model():
-    import zoo
-
-    return zoo.list_models()
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name", _every_model())
+@pytest.mark.parametrize("name", zoo.list_models())
 def test_every_registered_model_resumes_bit_identical(tmp_path, name):
     """Each model's smoke config for 3 epochs of 4 steps, stopped at a random step and resumed."""
     dataset = "swiss_roll" if name == "growing_mlp_gan" else "digits"

@@ -97,13 +97,18 @@ def _check(path: Path) -> dict:
     return meta
 
 
+def _backups(directory: Path) -> list[Path]:
+    """The ``step_*`` backups under `directory`, newest first."""
+    return sorted((p for p in directory.glob("step_*") if _NAME.match(p.name)), reverse=True)
+
+
 def select_backup(directory) -> tuple[Path, dict] | None:
     """The newest usable backup under `directory` as ``(path, meta)``, None when there is none at all.
 
     A damaged newest backup is skipped with a warning; when every backup is damaged `BackupError` says what to
     delete."""
     directory = Path(directory)
-    candidates = sorted((p for p in directory.glob("step_*") if _NAME.match(p.name)), reverse=True)
+    candidates = _backups(directory)
     foreign = sorted(p.name for p in directory.glob("*") if not _NAME.match(p.name) and not p.name.startswith(".tmp_"))
     if foreign and not candidates:
         raise BackupError(f"{directory} holds {', '.join(foreign[:3])}, which no ExactBackup wrote (a Keras "
@@ -166,7 +171,7 @@ class ExactBackup(keras.callbacks.Callback):
         if not chosen:
             return
         path, meta = chosen
-        steps = self.params.get("steps")
+        steps = self.params["steps"]
         if steps != meta["steps_per_epoch"]:
             raise BackupError(f"The backup {path} was written with steps_per_epoch={meta['steps_per_epoch']}; this "
                               f"fit has {steps}. Resume with the same settings, or delete {self.directory}.")
@@ -206,8 +211,8 @@ class ExactBackup(keras.callbacks.Callback):
 
     # ------------------------------------------------------------------- save
     def on_train_batch_end(self, batch, logs=None):
-        done, steps = batch + 1, self.params.get("steps")
-        if self._real_train_function is not None or self.mode == "epoch" or (steps and done >= steps):
+        done = batch + 1
+        if self._real_train_function is not None or self.mode == "epoch" or done >= self.params["steps"]:
             return  # passing over restored steps, or the epoch end (saved by on_epoch_end)
         global_step = self._global_step(self._epoch, done)
         due = (global_step - self._last_save_step >= self.interval if self.mode == "steps"
@@ -242,13 +247,13 @@ class ExactBackup(keras.callbacks.Callback):
         arrays.update({f"metric_{i}": np.asarray(v.numpy()) for i, v in enumerate(metrics)})
         arrays["n_metric_values"] = np.asarray(len(metrics))
         np.savez(tmp / "state.npz", **arrays)
-        meta = {"epoch": epoch, "step": step, "global_step": global_step, "steps_per_epoch": self.params.get("steps"),
+        meta = {"epoch": epoch, "step": step, "global_step": global_step, "steps_per_epoch": self.params["steps"],
                 "model_state": model.training_state(),
                 "sha256": {name: _sha256(tmp / name) for name in ("weights.weights.h5", "state.npz")}}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         shutil.rmtree(final, ignore_errors=True)
         tmp.rename(final)
-        for old in sorted((p for p in self.directory.glob("step_*") if _NAME.match(p.name)), reverse=True)[self.keep:]:
+        for old in _backups(self.directory)[self.keep:]:
             shutil.rmtree(old, ignore_errors=True)
         self.writes.append(time.perf_counter() - started)
         return final

@@ -140,24 +140,17 @@ def load_dataset(name: str, split: str = "train", batch_size: int = 64, *, image
     if start_step and not repeat:
         raise ValueError(f"start_step={start_step} needs repeat=True: only a repeated stream is addressed by position.")
     base = name.split(":", 1)[0]
+    start = (start_step or 0) * batch_size  # the stream's first element
     if base == "image_folder":
         path = name.split(":", 1)[1]
-        order = (index_stream(len(images.list_images(path)), seed, (start_step or 0) * batch_size, shuffle)
-                 if repeat else None)
+        order = index_stream(len(images.list_images(path)), seed, start, shuffle) if repeat else None
         ds = images.image_folder(path, image_size or 64, crop, order=order).map(lambda x: x / 127.5 - 1.0)
-        if not repeat:
-            ds = ds.cache() if cache else ds
-            ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True) if shuffle else ds
     elif base == "celeb_a":
         ds = images.celeb_a(split, image_size or 64, crop or "lsc_gan", data_dir).map(
             lambda x, a: (x / 127.5 - 1.0, a))
         if not with_labels:
             ds = ds.map(lambda a, b: a)
-        if repeat:
-            ds = windowed_passes(ds, seed, (start_step or 0) * batch_size, shuffle)
-        else:
-            ds = ds.cache() if cache else ds
-            ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True) if shuffle else ds
+        ds = windowed_passes(ds, seed, start, shuffle) if repeat else ds
     else:
         x, y = (load_arrays(name, split, None, data_dir, seed, n_points) if info.kind == "points"
                 else _ARRAY_SOURCES[name](split, data_dir))
@@ -170,6 +163,7 @@ def load_dataset(name: str, split: str = "train", batch_size: int = 64, *, image
             ds = ds.map(lambda a, b: (_to_unit(a, image_size), b), num_parallel_calls=tf.data.AUTOTUNE)
         if not with_labels:
             ds = ds.map(lambda a, b: a)
+    if not repeat:  # one pass per iteration, reshuffled by the process's iteration count (not addressed by step)
         ds = ds.cache() if cache else ds
         ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True) if shuffle else ds
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
@@ -182,19 +176,24 @@ def epoch_permutation(n: int, seed: int, epoch) -> tf.Tensor:
     return tf.argsort(keys, stable=True)
 
 
+def _passes(n: int, start: int, one_pass) -> tf.data.Dataset:
+    """Passes ``one_pass(e)`` for e = 0, 1, ... (each `n` elements), endless, from element `start`: the passes
+    before the one that holds it are never built."""
+    first_pass, offset = divmod(int(start), int(n))
+    return tf.data.Dataset.range(first_pass, np.iinfo(np.int64).max).flat_map(one_pass).skip(offset)
+
+
 def index_stream(n: int, seed: int, start: int = 0, shuffle: bool = True) -> tf.data.Dataset:
     """Example indices (int32 scalars), endless, beginning at element `start` of the stream.
 
     Element i of the stream is example ``perm_e[i mod n]`` of pass ``e = i // n`` (`epoch_permutation`; the
     identity without `shuffle`), so it is a function of ``(n, seed, i)`` alone, and starting at i costs one
     permutation, not i elements."""
-    first_pass, offset = divmod(int(start), int(n))
-
     def one_pass(e):
         order = epoch_permutation(n, seed, e) if shuffle else tf.range(n, dtype=tf.int32)
         return tf.data.Dataset.from_tensor_slices(order)
 
-    return tf.data.Dataset.range(first_pass, np.iinfo(np.int64).max).flat_map(one_pass).skip(offset)
+    return _passes(n, start, one_pass)
 
 
 def positioned(n: int, batch_size: int, seed: int, start_step: int = 0, shuffle: bool = True) -> tf.data.Dataset:
@@ -215,7 +214,6 @@ def windowed_passes(ds: tf.data.Dataset, seed: int, start: int = 0, shuffle: boo
     n = int(ds.cardinality())
     if n < 0:
         raise ValueError("A repeated stream needs a dataset of known size; this one's size is unknown.")
-    first_pass, offset = divmod(int(start), n)
 
     def permute(e):
         def window_order(w, batch):
@@ -225,8 +223,7 @@ def windowed_passes(ds: tf.data.Dataset, seed: int, start: int = 0, shuffle: boo
 
         return ds.batch(window).enumerate().map(window_order).unbatch()
 
-    passes = tf.data.Dataset.range(first_pass, np.iinfo(np.int64).max)
-    return passes.flat_map(permute if shuffle else (lambda e: ds)).skip(offset)
+    return _passes(n, start, permute if shuffle else (lambda e: ds))
 
 
 PRECONVERT_BYTES = 64 * 2**20
