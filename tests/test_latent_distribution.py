@@ -135,10 +135,10 @@ def test_latentgan_ae_trains_clusters_and_generates_from_codes(tmp_path):
     assert rec["purity"] == pytest.approx(table.max(1).sum() / len(y), abs=1e-12)
     imgs = model.generate_from_codes([[0, 1, 2]], continuous=[[-1.5], [0.0], [1.5]], seed=3)
     assert imgs.shape == (3, 16, 16, 1) and float(tf.reduce_max(tf.abs(imgs))) <= 1.0
-    # the composite generator is Dec(G(lc))
+    # the composite generator is Dec(G(lc) * sigma + mu)
     lc = model.sample_latent(4, tf.constant([0, 0]))
     np.testing.assert_allclose(model.generator(lc).numpy(),
-                               model.decoder(model.latent_generator(lc)).numpy(), atol=1e-6)
+                               model.decoder(model.latent_scale(model.latent_generator(lc))).numpy(), atol=1e-6)
     loaded = keras.saving.load_model(tmp_path / "run" / "model.keras")
     np.testing.assert_allclose(loaded.generator(lc).numpy(), model.generator(lc).numpy(), atol=1e-6)
     np.testing.assert_array_equal(loaded.cluster(x), clusters)

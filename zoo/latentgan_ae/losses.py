@@ -41,12 +41,13 @@ def mutual_information_bound(cat_nll, cont_nll, categorical, continuous):
     return entropy - cat_nll - cont_nll - continuous * 0.5 * math.log(2 * math.pi)
 
 
-def noisy_targets(real_shape, seed, smoothing, flip):
+def noisy_targets(real_shape, seed, smoothing, flip, one_sided=False):
     """Noisy labels for D (the paper's "noisy labels"; the GAN-hacks recipe): real targets ~ U(1 - s, 1), fake
-    targets ~ U(0, s), and each target flipped (t -> 1 - t) with probability ``flip``. Returns (real, fake)."""
+    targets ~ U(0, s) (0 when `one_sided`: Salimans et al. 2016 smooth the real side only), and each target
+    flipped (t -> 1 - t) with probability ``flip``. Returns (real, fake)."""
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int32), 4)
     real = 1.0 - smoothing * tf.random.stateless_uniform(real_shape, seeds[0])
-    fake = smoothing * tf.random.stateless_uniform(real_shape, seeds[1])
+    fake = (0.0 if one_sided else smoothing) * tf.random.stateless_uniform(real_shape, seeds[1])
     flip_r = tf.random.stateless_uniform(real_shape, seeds[2]) < flip
     flip_f = tf.random.stateless_uniform(real_shape, seeds[3]) < flip
     return tf.where(flip_r, 1.0 - real, real), tf.where(flip_f, 1.0 - fake, fake)
@@ -61,3 +62,34 @@ def d_loss(real_logits, fake_logits, real_targets, fake_targets):
 def g_loss(fake_logits):
     """Non-saturating generator loss -log D(G(lc)) (Goodfellow 2014's practical form of eq. 2's G term)."""
     return tf.reduce_mean(tf.nn.softplus(-fake_logits))
+
+
+def entropy(p, axis=-1):
+    """H(p) = -sum_k p_k log p_k in nats (0 log 0 = 0)."""
+    return -tf.reduce_sum(tf.math.multiply_no_nan(tf.math.log(p), p), axis=axis)
+
+
+def cluster_loss(logits, augmented_logits, marginal_weight=4.0):
+    """The clustering term on real latents (IMSAT, Hu et al. 2017, eq. 8 with an augmentation as the perturbation;
+    a deviation from LatentGAN-AE, which leaves the latent's class structure to chance):
+
+        L_clu = E_x CE(sg[Q(c | z(x))], Q(c | z(aug x)))  +  H(Y | X)  -  mu * H(Y)
+
+    the first term asks Q to give an image and its augmented copy one class (self-augmentation), H(Y | X) =
+    E_x H(Q(c | z(x))) to be confident, H(Y) = H(E_x Q(c | z(x))) (the batch's marginal) to use every class
+    (mu = ``marginal_weight``, IMSAT's 4). Returns ``(loss, H(Y | X), H(Y))``.
+    """
+    p = tf.nn.softmax(logits)
+    consistency = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(tf.stop_gradient(p), augmented_logits))
+    conditional, marginal = tf.reduce_mean(entropy(p)), entropy(tf.reduce_mean(p, axis=0))
+    return consistency + conditional - marginal_weight * marginal, conditional, marginal
+
+
+def code_diversity(images, reference):
+    """Within-code diversity: the mean per-pixel standard deviation over `images` (samples of one code), divided by
+    the same over `reference` (real images of every class). About 1 when a code's samples vary as much as the
+    data; near 0 when the generator collapsed within the code."""
+    def spread(x):
+        return tf.reduce_mean(tf.math.reduce_std(tf.cast(x, tf.float32), axis=0))
+
+    return spread(images) / tf.maximum(spread(reference), 1e-8)

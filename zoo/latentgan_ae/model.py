@@ -5,10 +5,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from trainers import strategy as strategy_lib
 from trainers.base import Model
 from trainers.steps import SEED_STREAMS, apply_gradients, first_input, replica_sample, scaled_loss
 from zoo.batching import batched
 from zoo.latentgan_ae import losses, networks
+from zoo.latentgan_ae.augment import affine_draws, random_affine
+from zoo.latentgan_ae.latent import LatentScale
 from zoo.latentgan_ae.codes import CodeSpec
 from zoo.latentgan_ae.configs import CONFIGS
 from zoo.latentgan_ae.signatures import code_signatures
@@ -21,23 +24,60 @@ def _adam():
     return keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.9)
 
 
+PHASES = ("warmup", "gan")
+ENCODER_AFTER_WARMUP = ("frozen", "joint")
+
+
+class PhaseSwitch(keras.callbacks.Callback):
+    """Puts the model in the phase of its next step (`LatentGANAE.phase_for_step`) before every batch, and at the
+    start of training after a backup restored the step counter. The model's `fit` appends it last."""
+
+    def on_train_begin(self, logs=None):
+        self.model.enter_phase(self.model.phase_for_step(int(self.model.trained_steps.numpy())))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_train_begin()
+
+
 @register_model("latentgan_ae", family="latent_distribution", configs=CONFIGS)
 class LatentGANAE(ZooModel, Model):
-    """An autoencoder and a GAN on its latent space, trained together in one step (the paper's "simultaneously"):
+    """An autoencoder and a GAN on its latent space (LatentGAN-AE), in two phases inside one `fit`:
 
-    1. autoencoder:  L_ae = ||X - Dec(Enc(X))||^2 (eq. 1; mean over pixels and batch);
-    2. D and Q (shared body):  min  -V(D, G) + lambda L_NLL, with real latents Enc(X) (no gradient into the
-       encoder), fake latents G(lc), lc = concat(P, c), and noisy labels for D;
-    3. G:  min  -log D(G(lc)) + lambda L_NLL (non-saturating form of eq. 2's G term; eq. 3's -lambda L_I with
+    1. warm-up (the first ``ae_steps`` steps): the autoencoder alone, L_ae = ||X - Dec(Enc(X))||^2 (eq. 1; mean
+       over pixels and batch);
+    2. the latent GAN, each step: the autoencoder update (the decoder only when ``encoder_after_warmup="frozen"``),
+       then D and Q (shared body) on min -V(D, G) + lambda L_NLL + w_clu L_clu, with real latents u = std(Enc(X))
+       (no gradient into the encoder) and fake latents G(lc), lc = concat(P, c), then G on
+       min -log D(G(lc)) + lambda L_NLL (the non-saturating form of eq. 2's G term; eq. 3's -lambda L_I with
        L_I = H(c) - L_NLL, see `zoo.latentgan_ae.losses`).
 
-    Images are Dec(G(lc)): ``generator`` is that composition, a Keras model from lc ``[B, latent_dim]``. Clustering
-    (`cluster`) is the argmax of Q's categorical head on Enc(x).
+    ``ae_steps=0`` with ``encoder_after_warmup="joint"`` is the paper's schedule ("trained simultaneously"): the
+    three updates from step 0. Images are Dec(G(lc) * sigma + mu): ``generator`` is that composition, a Keras
+    model from lc ``[B, latent_dim]``. Clustering (`cluster`) is the argmax of Q's categorical head on
+    std(Enc(x)).
+
+    Deviations from the paper, each a constructor argument whose default is the paper's (the ``paper`` configs
+    use the defaults; docs/results/latent_distribution.md measures each):
+
+    * ``ae_steps``, ``encoder_after_warmup``: the warm-up and the frozen encoder. Trained jointly from step 0 the
+      encoder's latent std grew ~6x over 12 epochs, and the latent GAN chased it.
+    * ``standardize``: D, Q and `cluster` see (z - mu) / sigma and G outputs standardised latents
+      (`zoo.latentgan_ae.latent`).
+    * ``cluster_weight`` (w_clu), ``cluster_marginal``, ``augment_shift``/``augment_rotation``/``augment_scale``:
+      the IMSAT term `losses.cluster_loss` on Q over real latents and their augmented copies
+      (`zoo.latentgan_ae.augment`). The paper leaves the latent's class structure to chance, and an MSE
+      autoencoder's latent does not separate MNIST's classes (k-means on it: ~35% error).
+    * ``one_sided_smoothing``: smooth the real labels only.
 
     Decisions the paper leaves open (configurable): Q is updated with D on fake latents only, and G with its own
     term; "noisy labels" are soft targets U(1 - s, 1) / U(0, s) with ``s = label_smoothing`` and a
-    ``label_flip`` chance to swap (GAN hacks); the autoencoder term is a mean, not a sum; the three updates run
-    in the order AE, D, G on one image batch, each G/D update with fresh codes.
+    ``label_flip`` chance to swap (GAN hacks); the autoencoder term is a mean, not a sum; each G/D update draws
+    fresh codes.
+
+    Logged per epoch (NaN in an epoch without a GAN step): the losses, ``info_categorical`` (the categorical
+    NLL), ``mi_categorical`` (its L_I in nats, at most log K), the clustering term's entropies and
+    ``code_diversity`` (`losses.code_diversity` of 32 decoded samples of one categorical value, cycled per step,
+    against the batch's images); ``phase`` (0 warm-up, 1 GAN).
 
     Args:
         image_size, channels: the images (32x32 in tables 2 and 4, 64x64 in table 3).
@@ -47,17 +87,25 @@ class LatentGANAE(ZooModel, Model):
             specification that does not add up to it fails at build, naming what was expected. None: no check.
         encoder_widths, decoder_widths, g_hidden, d_hidden: the tables' layer widths.
         lambda_disc, lambda_cont: weights of the categorical and continuous information terms (MNIST 0.1, 1).
-        label_smoothing, label_flip: D's noisy labels.
-        seed: seed of the codes and label noise drawn in train steps.
+        label_smoothing, label_flip, one_sided_smoothing: D's noisy labels.
+        ae_steps, encoder_after_warmup, standardize, cluster_weight, cluster_marginal, augment_*: see above.
+        seed: seed of the codes, augmentations and label noise drawn in train steps.
     """
 
     def __init__(self, image_size=32, channels=1, ae_latent_dim=64, noise_dim=64, categorical=(10,), continuous=2,
                  generator_input=None, encoder_widths=(16, 32, 64, 128, 128), decoder_widths=(128, 64, 32),
                  g_hidden=(1000, 1000, 1000), d_hidden=(1000, 1000, 512), lambda_disc=0.1, lambda_cont=1.0,
-                 label_smoothing=0.2, label_flip=0.05, seed=0, **kwargs):
+                 label_smoothing=0.2, label_flip=0.05, one_sided_smoothing=False, ae_steps=0,
+                 encoder_after_warmup="joint", standardize=False, cluster_weight=0.0, cluster_marginal=4.0,
+                 augment_shift=3.0, augment_rotation=0.2, augment_scale=0.1, seed=0, **kwargs):
         super().__init__(**kwargs)
         self.codes = CodeSpec(noise_dim, categorical, continuous)
         self.codes.check_generator_input(generator_input)
+        if encoder_after_warmup not in ENCODER_AFTER_WARMUP:
+            raise ValueError(f"encoder_after_warmup must be one of {ENCODER_AFTER_WARMUP}, got "
+                             f"{encoder_after_warmup!r}.")
+        if int(ae_steps) < 0 or float(cluster_weight) < 0:
+            raise ValueError(f"ae_steps and cluster_weight must be >= 0, got {ae_steps!r} and {cluster_weight!r}.")
         self.image_size, self.channels, self.ae_latent_dim = int(image_size), int(channels), int(ae_latent_dim)
         self.latent_dim = self.codes.dim
         self.generator_input = generator_input
@@ -65,6 +113,12 @@ class LatentGANAE(ZooModel, Model):
         self.g_hidden, self.d_hidden = tuple(g_hidden), tuple(d_hidden)
         self.lambda_disc, self.lambda_cont = float(lambda_disc), float(lambda_cont)
         self.label_smoothing, self.label_flip = float(label_smoothing), float(label_flip)
+        self.one_sided_smoothing = bool(one_sided_smoothing)
+        self.ae_steps, self.encoder_after_warmup = int(ae_steps), encoder_after_warmup
+        self.standardize = bool(standardize)
+        self.cluster_weight, self.cluster_marginal = float(cluster_weight), float(cluster_marginal)
+        self.augment = {"shift": float(augment_shift), "rotation": float(augment_rotation),
+                        "scale": float(augment_scale)}
         self.seed = int(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.encoder = networks.encoder(self.image_size, self.channels, self.encoder_widths, self.ae_latent_dim)
@@ -72,9 +126,15 @@ class LatentGANAE(ZooModel, Model):
         self.latent_generator = networks.latent_generator(self.latent_dim, self.ae_latent_dim, self.g_hidden)
         self.discriminator = networks.latent_discriminator(self.ae_latent_dim, self.codes.categorical,
                                                            self.codes.continuous, self.d_hidden)
+        self.latent_scale = LatentScale(self.ae_latent_dim, name="latent_scale")
         lc = keras.Input((self.latent_dim,), name="codes")
-        self.generator = keras.Model(lc, self.decoder(self.latent_generator(lc)), name="generator")
-        names = ("ae_loss", "d_loss", "g_loss", "info_categorical", "info_continuous", "mi_categorical")
+        self.generator = keras.Model(lc, self.decoder(self.latent_scale(self.latent_generator(lc))),
+                                     name="generator")
+        self.trained_steps = keras.Variable(0, dtype="int64", trainable=False, name="trained_steps",
+                                            aggregation="only_first_replica")
+        self.phase = self.phase_for_step(0)
+        names = ("ae_loss", "d_loss", "g_loss", "info_categorical", "info_continuous", "mi_categorical",
+                 "cluster_loss", "cluster_conditional_entropy", "cluster_marginal_entropy", "code_diversity")
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
         self.built = True
 
@@ -85,7 +145,12 @@ class LatentGANAE(ZooModel, Model):
                       continuous=self.codes.continuous, generator_input=self.generator_input,
                       encoder_widths=self.encoder_widths, decoder_widths=self.decoder_widths, g_hidden=self.g_hidden,
                       d_hidden=self.d_hidden, lambda_disc=self.lambda_disc, lambda_cont=self.lambda_cont,
-                      label_smoothing=self.label_smoothing, label_flip=self.label_flip, seed=self.seed)
+                      label_smoothing=self.label_smoothing, label_flip=self.label_flip,
+                      one_sided_smoothing=self.one_sided_smoothing, ae_steps=self.ae_steps,
+                      encoder_after_warmup=self.encoder_after_warmup, standardize=self.standardize,
+                      cluster_weight=self.cluster_weight, cluster_marginal=self.cluster_marginal,
+                      augment_shift=self.augment["shift"], augment_rotation=self.augment["rotation"],
+                      augment_scale=self.augment["scale"], seed=self.seed)
         return config
 
     def optimizer_roles(self):
@@ -106,6 +171,29 @@ class LatentGANAE(ZooModel, Model):
         limits = limits or Limits()
         return {**super().serving_signatures(limits), **code_signatures(self, limits)}
 
+    # ---------------------------------------------------------------- phases
+    def phase_for_step(self, step: int) -> str:
+        return "warmup" if step < self.ae_steps else "gan"
+
+    def enter_phase(self, phase: str):
+        """Switch the train step to `phase` (retraced once; the fit loop looks ``train_function`` up per step)."""
+        if phase != self.phase:
+            self.phase = phase
+            if getattr(self, "train_function", None) is not None:
+                self.make_train_function(force=True)
+
+    def fit(self, *args, callbacks=None, **kwargs):
+        callbacks = list(callbacks or [])
+        if not any(isinstance(cb, PhaseSwitch) for cb in callbacks):
+            callbacks.append(PhaseSwitch())
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    def logs(self, trackers=None):
+        """Every tracker (NaN for one that no step of this epoch updated) and the phase."""
+        logs = {m.name: tf.where(m.count > 0, m.result(), float("nan")) for m in self.metrics}
+        logs["phase"] = tf.constant(float(PHASES.index(self.phase)))
+        return strategy_lib.distributed_logs(logs)
+
     # ---------------------------------------------------------------- sampling
     def sample_latent(self, batch_size, seed):
         """lc = concat(P, one-hot codes, U(-1, 1) codes) (`CodeSpec.sample`)."""
@@ -122,19 +210,28 @@ class LatentGANAE(ZooModel, Model):
             noise = tf.random.stateless_normal([n, self.codes.noise_dim], seed=[seed, SEED_STREAMS["code_noise"]])
         return self.generator(self.codes.assemble(noise, categorical, continuous), training=False)
 
+    def latents(self, images, batch_size=500):
+        """The standardised latents std(Enc(images)) that D/Q see, as numpy ``[N, ae_latent_dim]``."""
+        return batched(lambda b: self.latent_scale.standardize(self.encoder(b, training=False)), images, batch_size)
+
+    def q_outputs(self, images):
+        """D/Q's outputs on the standardised latent of `images` (inference mode)."""
+        return self.discriminator(self.latent_scale.standardize(self.encoder(images, training=False)),
+                                  training=False)
+
     def cluster_logits(self, images, code=0, batch_size=500):
-        """Q's logits of categorical code `code` on Enc(images)."""
-        return batched(lambda b: self.discriminator(self.encoder(b, training=False), training=False)[
-            f"categorical_{code}"], images, batch_size)
+        """Q's logits of categorical code `code` on std(Enc(images))."""
+        return batched(lambda b: self.q_outputs(b)[f"categorical_{code}"], images, batch_size)
 
     def cluster(self, images, code=0, batch_size=500):
-        """Unsupervised class of each image: argmax_k Q(c = k | Enc(x)) (the paper's classification)."""
+        """Unsupervised class of each image: argmax_k Q(c = k | std(Enc(x))) (the paper's classification)."""
         return self.cluster_logits(images, code, batch_size).argmax(-1)
 
     # ---------------------------------------------------------------- training
     def _noisy_targets(self, batch):
         def sample(n, seed):
-            real, fake = losses.noisy_targets([n, 1], seed, self.label_smoothing, self.label_flip)
+            real, fake = losses.noisy_targets([n, 1], seed, self.label_smoothing, self.label_flip,
+                                              self.one_sided_smoothing)
             return tf.concat([real, fake], axis=-1)
 
         targets = replica_sample(self.seed_generator, sample, batch)
@@ -144,18 +241,51 @@ class LatentGANAE(ZooModel, Model):
         _, onehots, cont = self.codes.split(lc)
         return losses.info_loss(q_out, onehots, cont, self.lambda_disc, self.lambda_cont)
 
+    def _cluster_term(self, x, out_real):
+        """w_clu * sum over categorical codes of `losses.cluster_loss` (Q on real latents and augmented ones)."""
+        draws = replica_sample(self.seed_generator, affine_draws, tf.shape(x)[0])
+        x_aug = random_affine(x, draws, **self.augment)
+        out_aug = self.discriminator(self.latent_scale.standardize(
+            tf.stop_gradient(self.encoder(x_aug, training=False))), training=True)
+        total, cond, marg = tf.constant(0.0), tf.constant(0.0), tf.constant(0.0)
+        for i in range(len(self.codes.categorical)):
+            t, c, m = losses.cluster_loss(out_real[f"categorical_{i}"], out_aug[f"categorical_{i}"],
+                                          self.cluster_marginal)
+            total, cond, marg = total + t, cond + c, marg + m
+        return total, cond, marg
+
+    def _diversity(self, x):
+        """`losses.code_diversity` of 32 samples of one value of code 0 (cycled per step) against the batch."""
+        k = self.codes.categorical[0]
+        value = tf.cast(self.trained_steps % k, tf.int32)
+        lc = self.codes.sample(32, tf.cast(self.seed_generator.next(), tf.int32))
+        noise, onehots, cont = self.codes.split(lc)
+        cats = [tf.fill([32], value)] + [tf.argmax(h, -1) for h in onehots[1:]]
+        images = self.generator(self.codes.assemble(noise, cats, cont), training=False)
+        return losses.code_diversity(images, x)
+
     def train_step(self, data):
         x = first_input(data)
         batch = tf.shape(x)[0]
-        ae_vars = self.autoencoder_variables()
+        gan = self.phase == "gan"
+        encoder_trains = not gan or self.encoder_after_warmup == "joint"
+        ae_vars = self.autoencoder_variables() if encoder_trains else self.decoder.trainable_variables
         with tf.GradientTape() as tape:
-            z = self.encoder(x, training=True)
+            z = self.encoder(x, training=encoder_trains)
+            if not encoder_trains:
+                z = tf.stop_gradient(z)
             recon = tf.cast(self.decoder(z, training=True), tf.float32)
             ae_loss = tf.reduce_mean(tf.square(recon - tf.cast(x, tf.float32)))
             scaled = scaled_loss(self.optimizer, ae_loss)
         apply_gradients(self.optimizer, tape, scaled, ae_vars)
-        real = tf.stop_gradient(tf.cast(z, tf.float32))
+        if self.standardize and encoder_trains:
+            self.latent_scale.update(z)
+        self.trained_steps.assign_add(1)
+        self.trackers["ae_loss"].update_state(ae_loss)
+        if not gan:
+            return self.logs()
 
+        real = self.latent_scale.standardize(tf.stop_gradient(z))
         lc = replica_sample(self.seed_generator, self.sample_latent, batch)
         fake = self.latent_generator(lc, training=True)
         real_t, fake_t = self._noisy_targets(batch)
@@ -164,7 +294,11 @@ class LatentGANAE(ZooModel, Model):
             out_fake = self.discriminator(fake, training=True)
             d_loss = losses.d_loss(out_real["logit"], out_fake["logit"], real_t, fake_t)
             info, _, _ = self._info(out_fake, lc)
-            scaled = scaled_loss(self.d_optimizer, d_loss + info)
+            total = d_loss + info
+            if self.cluster_weight:
+                clu, cond, marg = self._cluster_term(x, out_real)
+                total += self.cluster_weight * clu
+            scaled = scaled_loss(self.d_optimizer, total)
         apply_gradients(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
 
         lc = replica_sample(self.seed_generator, self.sample_latent, batch)
@@ -176,6 +310,10 @@ class LatentGANAE(ZooModel, Model):
         apply_gradients(self.g_optimizer, tape, scaled, self.latent_generator.trainable_variables)
 
         mi = losses.mutual_information_bound(cat, 0.0, self.codes.categorical, 0)  # the categorical codes' L_I, nats
-        for name, value in zip(self.trackers, (ae_loss, d_loss, g_loss, cat, cont, mi)):
+        values = {"d_loss": d_loss, "g_loss": g_loss, "info_categorical": cat, "info_continuous": cont,
+                  "mi_categorical": mi, "code_diversity": self._diversity(x)}
+        if self.cluster_weight:
+            values.update(cluster_loss=clu, cluster_conditional_entropy=cond, cluster_marginal_entropy=marg)
+        for name, value in values.items():
             self.trackers[name].update_state(value)
         return self.logs()

@@ -1,6 +1,6 @@
 """Serving signatures of ``latentgan_ae``: ``generate_from_codes`` categorical int32 ``[B, n_codes]``, continuous
 ``[B, n_cont]``, noise ``[B, noise_dim]`` -> Dec(G(lc)), a code outside 0..K-1 an INVALID_ARGUMENT naming K;
-``cluster`` images -> ``clusters`` int64 ``[B, n_codes]`` (argmax Q(c|Enc(x))) and ``probabilities_k`` per code."""
+``cluster`` images -> ``clusters`` int64 ``[B, n_codes]`` (argmax Q(c|std(Enc(x)))) and ``probabilities_k`` per code."""
 from __future__ import annotations
 
 import numpy as np
@@ -31,7 +31,7 @@ def code_signatures(model, limits: Limits) -> dict[str, Signature]:
     @tf.function(input_signature=[image_spec(model)])
     def cluster(images):
         images = checked_images(limits, images)
-        q = model.discriminator(model.encoder(images, training=False), training=False)
+        q = model.q_outputs(images)
         logits = [q[f"categorical_{i}"] for i in range(n_cat)]
         out = {"clusters": tf.stack([tf.argmax(v, axis=-1) for v in logits], axis=1)}
         out.update({f"probabilities_{i}": tf.nn.softmax(v) for i, v in enumerate(logits)})

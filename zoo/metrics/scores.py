@@ -124,6 +124,17 @@ def clustering_scores(labels, clusters):
             "mapping": {int(cl_ids[r]): int(lab_ids[c]) for r, c in zip(rows, cols)}}
 
 
+def kmeans_scores(features, labels, k, seed=0, n_init=10):
+    """The honest baseline beside a clustering error: k-means (scikit-learn, k-means++ init, `n_init` restarts,
+    `seed`) on `features` ``[N, d]`` with `k` clusters, scored by `clustering_scores` (Hungarian error, purity)."""
+    from sklearn.cluster import KMeans
+
+    features = np.asarray(features, np.float64).reshape(len(features), -1)
+    clusters = KMeans(int(k), n_init=n_init, random_state=seed).fit_predict(features)
+    return {**clustering_scores(labels, clusters), "protocol": f"sklearn KMeans k={k} n_init={n_init} "
+            f"seed={seed} on {features.shape[1]}-d features of {len(features)} samples"}
+
+
 def knn_same_class_rates(latents, labels, ks=(1, 2, 5), metric="l1"):
     """For each k, the share of points whose k-th nearest neighbour (self excluded) has the same label.
 

