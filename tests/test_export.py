@@ -15,7 +15,7 @@ import tensorflow as tf
 import zoo
 from export import export_generator, signatures_for
 from export.saved_model import batchable
-from tests.conftest import SCRIPTS, run_python
+from tests.conftest import SCRIPTS, run_python, signatures_without_keras
 from zoo_app.fit import train
 
 DATA = {"growing_mlp_gan": "swiss_roll", "vae": "fashion_mnist", "lsr_gan": "fashion_mnist",
@@ -34,22 +34,13 @@ def exported(tmp_path_factory):
     """{name: (model, export dir, {signature: inputs}, {signature: outputs without keras}, saved_model_cli text)}."""
     root = tmp_path_factory.mktemp("exports")
     rng = np.random.default_rng(0)
-    made, feed = {}, {}
+    made = {}
     for name in zoo.list_models():
         # two epochs of two steps: growing models grow after epoch 1, two-stage models start their GAN stage
         model, _ = train(name, DATA.get(name, "digits"), config="smoke", epochs=2, steps_per_epoch=2, verbose=0)
         path = export_generator(model, root / name, model_card={"config": "smoke", "dataset": DATA.get(name, "digits")})
-        inputs = {sig: s.example(3, rng) for sig, s in signatures_for(model).items()}
-        feed.update({f"{path}|{sig}|{k}": v for sig, x in inputs.items() for k, v in x.items()})
-        made[name] = (model, path, inputs)
-    np.savez(root / "in.npz", **feed)
-    run_python([SCRIPTS / "run_signatures_without_keras.py", root / "in.npz", root / "out.npz", root / "show.json"])
-    shown = json.loads((root / "show.json").read_text())
-    out = {}
-    with np.load(root / "out.npz") as res:
-        for key in res.files:
-            path, sig, k = key.split("|")
-            out.setdefault(path, {}).setdefault(sig, {})[k] = res[key]
+        made[name] = (model, path, {sig: s.example(3, rng) for sig, s in signatures_for(model).items()})
+    out, shown = signatures_without_keras(root, {path: inputs for _, path, inputs in made.values()})
     return {name: (model, path, inputs, out[str(path)], shown[str(path)]) for name, (model, path, inputs) in
             made.items()}
 

@@ -121,6 +121,30 @@ def test_cluster_loss_matches_its_formula_on_a_hand_batch():
     assert float(losses.cluster_loss(sharp, sharp, 4.0)[0]) == pytest.approx(-4 * math.log(4), abs=1e-4)
 
 
+def test_vat_perturbs_along_the_only_direction_q_reads():
+    """Q's logits depend on u only through a . u: the adversarial perturbation must be epsilon * a / |a| (signed by
+    the random start's side), and R_vat the KL there, computed by hand; a Q that ignores u gives 0."""
+    a = np.array([2.0, -1.0, 0.5], np.float32)
+
+    def logits_fn(u):
+        s = tf.linalg.matvec(u, tf.constant(a))
+        return tf.stack([s, tf.zeros_like(s)], axis=-1)
+
+    u = np.array([[0.3, 0.1, -0.2], [-0.5, 0.4, 1.0]], np.float32)
+    d = np.array([[1.0, 0.2, 0.0], [-1.0, 0.3, 0.1]], np.float32)
+    got = float(losses.vat_loss(logits_fn, tf.constant(u), tf.constant(d), epsilon=0.7))
+
+    def probs(v):
+        e = np.exp(np.stack([v @ a, np.zeros(len(v))], -1))
+        return e / e.sum(-1, keepdims=True)
+
+    sign = np.sign(d @ a)[:, None]
+    p, q = probs(u), probs(u + 0.7 * sign * a / np.linalg.norm(a))
+    assert got == pytest.approx(np.mean(np.sum(p * np.log(p / q), -1)), rel=1e-4)
+    flat = float(losses.vat_loss(lambda v: tf.zeros([tf.shape(v)[0], 2]), tf.constant(u), tf.constant(d), 0.7))
+    assert flat == pytest.approx(0.0, abs=1e-7)
+
+
 def test_random_affine_is_the_identity_at_zero_and_shifts_by_whole_pixels():
     x = np.full((2, 8, 8, 1), -1.0, np.float32)
     x[:, 3, 4] = 1.0
@@ -153,12 +177,16 @@ def test_kmeans_metric_recovers_a_separated_mixture_and_equals_scikit_learn():
 
 # ------------------------------------------------------------------ real data
 def test_a_short_real_run_puts_information_in_the_categorical_code(tmp_path):
-    """scikit-learn digits at 16x16, 120 steps (40 warm-up): L_I of Cat(3) ends well above 0 (max log 3 = 1.10),
-    Q uses every category on the test digits, and the generator does not copy one image per code."""
-    model, hist = train("latentgan_ae", "digits", config="smoke", epochs=4, steps_per_epoch=30, verbose=0,
-                        ae_steps=40, out=tmp_path / "run")
+    """scikit-learn digits at 16x16 with Cat(10) and 256-wide MLPs, 480 steps of 32 (60 warm-up): L_I of Cat(10) rises
+    well above 0 (max log 10 = 2.30), Q uses half the categories or more on the test digits (this small model
+    does not cluster them well: the MNIST study measures that), and a code's samples are not copies of one image."""
+    model, hist = train("latentgan_ae", "digits", config="smoke", epochs=8, steps_per_epoch=60, batch_size=32,
+                        verbose=0, ae_steps=60, categorical=(10,), generator_input=None, noise_dim=16, ae_latent_dim=16,
+                        g_hidden=(256, 256), d_hidden=(256, 128), out=tmp_path / "run")
     assert hist.history["phase"][0] == 0.0 and hist.history["phase"][-1] == 1.0
-    assert hist.history["mi_categorical"][-1] > 0.5, hist.history["mi_categorical"]
+    mi = hist.history["mi_categorical"]
+    assert mi[-1] > 0.4 and mi[-1] > 5 * mi[1], mi  # from ~0 at the first GAN epoch (measured: 0.02 -> 0.64)
     x, _ = zoo.load_arrays("digits", "test", image_size=16)
-    assert len(set(model.cluster(x))) == 3
+    clusters = model.cluster(x)
+    assert len(set(clusters)) >= 5, sorted(set(clusters))
     assert hist.history["code_diversity"][-1] > 0.1

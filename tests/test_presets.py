@@ -28,9 +28,27 @@ def test_preset_loads_offline_and_reproduces_its_card_metric(name):
     assert card["name"] == name and card["metrics"], card
     for rec in card["metrics"]:
         p = rec["protocol"]
-        assert p["feature_network"] == "zoo-cnn-fashion_mnist-v1" and p["n_fake"] == 2000 and p["seed"] == 0
+        assert p["feature_network"] == f"zoo-cnn-{card['dataset']}-v1" and p["n_fake"] == 2000 and p["seed"] == 0
     for check in pretrained.reproduce_metrics(model):
         assert check["measured"] == pytest.approx(check["card"], rel=0.02), check
+    if "clustering" in card:  # cluster() and k-means are deterministic: the record reproduces exactly
+        x, y = zoo.load_arrays(card["dataset"], "test", image_size=model.image_size)
+        now = model.clustering_record(x, y, split="test")
+        for key in ("error", "purity", "kmeans_error", "kmeans_purity"):
+            assert now[key] == pytest.approx(card["clustering"][key], abs=1e-9), (key, now, card["clustering"])
+
+
+def test_latentgan_ae_presets_cluster_better_than_kmeans_and_fit_in_10_mb():
+    """Issue 14's preset targets: each under 10 MB (float16 storage), its clustering error at most 25% on MNIST,
+    purity at least 0.61 on Fashion-MNIST, both below k-means on the same latent."""
+    for name in ("latentgan_ae_mnist", "latentgan_ae_fashion_mnist"):
+        path = pretrained.find_preset(name)
+        card = pretrained.read_card(path)
+        assert (path / pretrained.WEIGHTS).stat().st_size < 10e6 and card["weights_dtype"] == "float16"
+        rec = card["clustering"]
+        assert rec["error"] < rec["kmeans_error"], rec
+    assert pretrained.read_card(pretrained.find_preset("latentgan_ae_mnist"))["clustering"]["error"] <= 0.25
+    assert pretrained.read_card(pretrained.find_preset("latentgan_ae_fashion_mnist"))["clustering"]["purity"] >= 0.61
 
 
 def _copy(name, tmp_path):
@@ -78,3 +96,29 @@ def test_cli_samples_and_exports_a_preset(tmp_path):
     card = json.loads((tmp_path / "serve" / "1" / "assets.extra" / "model_card.json").read_text())
     assert card["method"] == "lsr_gan" and card["preset"] == "lsr_gan_fashion_mnist" and card["metrics"]
     assert {"encode", "reconstruct"} <= set(card["signatures"])
+
+
+def test_latentgan_ae_presets_cluster_and_generate_from_codes_without_keras(tmp_path):
+    """Both presets' ``cluster`` and ``generate_from_codes`` signatures, exported and run with keras blocked, equal
+    the Python API (`cluster`, `generate_from_codes`) to 1e-5."""
+    from export import export_generator, signatures_for
+    from tests.conftest import signatures_without_keras
+
+    rng = np.random.default_rng(0)
+    x, _ = zoo.load_arrays("mnist", "test", image_size=32)
+    made = {}
+    for name in ("latentgan_ae_mnist", "latentgan_ae_fashion_mnist"):
+        model = zoo.load_pretrained(name)
+        path = export_generator(model, tmp_path / name, model_card={"preset": name})
+        sigs = signatures_for(model)
+        made[str(path)] = (model, sigs, {"cluster": {"images": x[rng.choice(len(x), 5)]},
+                                         "generate_from_codes": sigs["generate_from_codes"].example(4, rng)})
+    out, _ = signatures_without_keras(tmp_path, {p: inputs for p, (_, _, inputs) in made.items()})
+    for path, (model, sigs, inputs) in made.items():
+        for sig, x_in in inputs.items():
+            for key, want in sigs[sig].reference(model, x_in).items():
+                got = out[path][sig][key]
+                if got.dtype == np.uint8:
+                    assert np.max(np.abs(got.astype(int) - np.asarray(want, int))) <= 1, (path, sig, key)
+                else:
+                    np.testing.assert_allclose(got, np.asarray(want), atol=1e-5, err_msg=f"{path} {sig} {key}")

@@ -6,7 +6,8 @@
     >>> model = zoo.load_pretrained("lggan_fashion_mnist")   # the zoo model (a keras.Model)
     >>> images = model.generate(16, seed=0)                   # model.generator is the bare generator network
 
-A preset is a directory ``NAME/`` with ``model.weights.h5`` (every weight of the model, no optimizer state),
+A preset is a directory ``NAME/`` with ``model.weights.h5`` (every weight of the model, no optimizer state; stored
+as float16 when the card's ``weights_dtype`` says so, loaded into the model's float32 variables),
 ``model_card.json`` (method, constructor config, dataset, training, metric records with their protocol, and the
 sha256 of the weights) and ``samples.png``. ``load_pretrained(spec)`` finds it, in order:
 
@@ -131,21 +132,43 @@ def load_pretrained(spec, *, allow_download: bool | None = None, sha256: str | N
     return model
 
 
+def store_weights_as(path, dtype: str) -> None:
+    """Rewrite every float32 array of the Keras weights file `path` as `dtype` (``"float16"`` halves a preset;
+    ``load_weights`` casts back into the model's float32 variables)."""
+    import h5py
+
+    with h5py.File(path, "a") as f:
+        names = []
+        f.visititems(lambda n, obj: names.append(n) if isinstance(obj, h5py.Dataset) and obj.dtype == np.float32
+                     else None)
+        for n in names:
+            data = f[n][()]
+            del f[n]
+            f.create_dataset(n, data=data.astype(dtype))
+
+
 def save_preset(model, directory, *, name: str | None = None, dataset: str | None = None, config: str | None = None,
-                training: dict | None = None, metrics=(), samples: int = 64) -> Path:
+                training: dict | None = None, metrics=(), samples: int = 64, weights_dtype: str = "float32",
+                **extra) -> Path:
     """Write `model` as a preset directory (keras-hub's ``save_to_preset``): ``model.weights.h5`` (no optimizer
-    state), ``model_card.json`` (method, family, dataset, config, constructor config, `training`, the metric records
-    with their protocols, sha256 and size of the weights, versions) and a ``samples.png`` grid of `samples` images
-    (``model.generate``, seed 0). `zoo.from_preset(directory)` loads it back, hash-checked."""
+    state; `weights_dtype` ``"float16"`` stores it at half size), ``model_card.json`` (method, family, dataset,
+    config, constructor config, `training`, the metric records with their protocols, `extra` card fields, sha256
+    and size of the weights, versions) and a ``samples.png`` grid of `samples` images (``model.generate``, seed 0).
+    `zoo.from_preset(directory)` loads it back, hash-checked. With float16 storage the model's metrics should be
+    measured on the loaded preset (``scripts/build_presets.py`` does), not on the float32 model."""
+    if weights_dtype not in ("float32", "float16"):
+        raise ValueError(f"weights_dtype must be 'float32' or 'float16', got {weights_dtype!r}.")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     model.save_weights(out / WEIGHTS)
+    if weights_dtype != "float32":
+        store_weights_as(out / WEIGHTS, weights_dtype)
     if samples:
         save_grid(np.asarray(model.generate(samples, seed=0)), out / "samples.png")
     card = {"name": name or out.name, "method": model.zoo_name, "family": model_family(model.zoo_name),
             "dataset": dataset, "config": config, "model_config": model.get_config(), "training": training or {},
-            "metrics": [r.to_dict() if hasattr(r, "to_dict") else dict(r) for r in metrics],
-            "files": {WEIGHTS: {"sha256": sha256_file(out / WEIGHTS), "bytes": (out / WEIGHTS).stat().st_size}},
+            "metrics": [r.to_dict() if hasattr(r, "to_dict") else dict(r) for r in metrics], **extra,
+            "weights_dtype": weights_dtype, "files": {WEIGHTS: {"sha256": sha256_file(out / WEIGHTS), "bytes": (out / WEIGHTS).stat().st_size}},
             "built_with": {"tensorflow": tf.__version__, "keras": keras.__version__,
                            "python": platform.python_version()}}
     (out / CARD).write_text(json.dumps(card, indent=1, default=str))

@@ -85,6 +85,33 @@ def cluster_loss(logits, augmented_logits, marginal_weight=4.0):
     return consistency + conditional - marginal_weight * marginal, conditional, marginal
 
 
+def _kl_from_logits(p_logits, q_logits):
+    """Batch mean of KL(softmax(p) || softmax(q)), p held fixed (no gradient)."""
+    log_p = tf.stop_gradient(tf.nn.log_softmax(p_logits))
+    return tf.reduce_mean(tf.reduce_sum(tf.exp(log_p) * (log_p - tf.nn.log_softmax(q_logits)), axis=-1))
+
+
+def vat_loss(logits_fn, u, direction, epsilon, xi=0.1):
+    """Virtual adversarial training (Miyato et al. 2018, eqs. 5-7; IMSAT's R_vat), here on Q's input latent u:
+
+        R_vat = E_u KL(Q(. | u) || Q(. | u + r_adv)),   r_adv = epsilon * g / ||g||,
+        g = grad_r KL(Q(. | u) || Q(. | u + r)) at r = xi * d,  d = `direction` / ||direction|| (one power step)
+
+    the perturbation of norm `epsilon` that changes Q's answer most: penalising it makes Q locally smooth around
+    each real latent, so that a cluster cannot cut through a dense region. `logits_fn` maps ``[B, dim]`` latents to
+    logits ``[B, K]``; `direction` is a ``[B, dim]`` random draw."""
+    u = tf.stop_gradient(tf.cast(u, tf.float32))
+    clean = logits_fn(u)
+    d = direction / (tf.norm(direction, axis=-1, keepdims=True) + 1e-12)
+    with tf.GradientTape() as tape:
+        tape.watch(d)
+        kl = _kl_from_logits(clean, logits_fn(u + xi * d))
+    g = tape.gradient(kl, d)
+    g = tf.zeros_like(d) if g is None else tf.stop_gradient(g)  # None: Q ignores its input
+    r_adv = epsilon * g / (tf.norm(g, axis=-1, keepdims=True) + 1e-12)
+    return _kl_from_logits(clean, logits_fn(u + r_adv))
+
+
 def code_diversity(images, reference):
     """Within-code diversity: the mean per-pixel standard deviation over `images` (samples of one code), divided by
     the same over `reference` (real images of every class). About 1 when a code's samples vary as much as the
