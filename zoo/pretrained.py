@@ -134,17 +134,26 @@ def load_pretrained(spec, *, allow_download: bool | None = None, sha256: str | N
 
 def store_weights_as(path, dtype: str) -> None:
     """Rewrite every float32 array of the Keras weights file `path` as `dtype` (``"float16"`` halves a preset;
-    ``load_weights`` casts back into the model's float32 variables)."""
+    ``load_weights`` casts back into the model's float32 variables). Written to a new file and renamed, since HDF5
+    does not give back the space of deleted datasets."""
     import h5py
 
-    with h5py.File(path, "a") as f:
-        names = []
-        f.visititems(lambda n, obj: names.append(n) if isinstance(obj, h5py.Dataset) and obj.dtype == np.float32
-                     else None)
-        for n in names:
-            data = f[n][()]
-            del f[n]
-            f.create_dataset(n, data=data.astype(dtype))
+    path = Path(path)
+    tmp = path.with_suffix(".tmp.h5")
+
+    def copy(src, dst):
+        dst.attrs.update(src.attrs)
+        for key, obj in src.items():
+            if isinstance(obj, h5py.Group):
+                copy(obj, dst.create_group(key))
+            else:
+                data = obj[()]
+                out = dst.create_dataset(key, data=data.astype(dtype) if obj.dtype == np.float32 else data)
+                out.attrs.update(obj.attrs)
+
+    with h5py.File(path, "r") as src, h5py.File(tmp, "w") as dst:
+        copy(src, dst)
+    tmp.replace(path)
 
 
 def save_preset(model, directory, *, name: str | None = None, dataset: str | None = None, config: str | None = None,
