@@ -260,6 +260,13 @@ class LatentGANAE(ZooModel, Model):
         _, onehots, cont = self.codes.split(lc)
         return losses.info_loss(q_out, onehots, cont, self.lambda_disc, self.lambda_cont)
 
+    def _q_variables(self):
+        """D/Q's shared body and categorical heads: what the clustering terms alone train (D's logit and the
+        continuous head wait for the GAN phase)."""
+        heads = {"logit", "q_continuous"}
+        return [v for layer in self.discriminator.layers if layer.name not in heads
+                for v in layer.trainable_variables]
+
     def _categorical_logits(self, u):
         """Q's logits of every categorical code, one ``[B, K_k]`` tensor each."""
         out = self.discriminator(u, training=True)
@@ -323,7 +330,7 @@ class LatentGANAE(ZooModel, Model):
                     out_real = self.discriminator(real, training=True)
                     clu, cond, marg, vat = self._cluster_term(x, real, out_real)
                     scaled = scaled_loss(self.d_optimizer, self.cluster_weight * clu)
-                apply_gradients(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
+                apply_gradients(self.d_optimizer, tape, scaled, self._q_variables())
                 for name, value in zip(("cluster_loss", "cluster_conditional_entropy", "cluster_marginal_entropy",
                                         "cluster_vat"), (clu, cond, marg, vat)):
                     self.trackers[name].update_state(value)
