@@ -190,8 +190,8 @@ def test_a_short_real_run_puts_information_in_the_categorical_code(tmp_path):
     well above 0 (max log 10 = 2.30), Q uses half the categories or more on the test digits (this small model
     does not cluster them well: the MNIST study measures that), and a code's samples are not copies of one image."""
     model, hist = train("latentgan_ae", "digits", config="smoke", epochs=8, steps_per_epoch=60, batch_size=32,
-                        verbose=0, ae_steps=60, categorical=(10,), generator_input=None, noise_dim=16, cluster_weight=0.0,
-                        g_hidden=(256, 256), d_hidden=(256, 128), out=tmp_path / "run")
+                        verbose=0, ae_steps=60, categorical=(10,), generator_input=None, noise_dim=16,
+                        cluster_weight=0.0, g_hidden=(256, 256), d_hidden=(256, 128), out=tmp_path / "run")
     assert hist.history["phase"][0] == 0.0 and hist.history["phase"][-1] == 1.0
     mi = hist.history["mi_categorical"]
     assert mi[-1] > 0.4 and mi[-1] > 5 * mi[1], mi  # from ~0 at the first GAN epoch (measured: 0.02 -> 0.64)

@@ -2,7 +2,8 @@
 
     >>> import zoo
     >>> zoo.list_presets()
-    ['dcgan_fashion_mnist', 'latentgan_ae_fashion_mnist', 'lggan_fashion_mnist', 'lsr_gan_fashion_mnist']
+    ['dcgan_fashion_mnist', 'latentgan_ae_fashion_mnist', 'latentgan_ae_mnist', 'lggan_fashion_mnist',
+     'lsr_gan_fashion_mnist']
     >>> model = zoo.load_pretrained("lggan_fashion_mnist")   # the zoo model (a keras.Model)
     >>> images = model.generate(16, seed=0)                   # model.generator is the bare generator network
 
@@ -177,7 +178,8 @@ def save_preset(model, directory, *, name: str | None = None, dataset: str | Non
     card = {"name": name or out.name, "method": model.zoo_name, "family": model_family(model.zoo_name),
             "dataset": dataset, "config": config, "model_config": model.get_config(), "training": training or {},
             "metrics": [r.to_dict() if hasattr(r, "to_dict") else dict(r) for r in metrics], **extra,
-            "weights_dtype": weights_dtype, "files": {WEIGHTS: {"sha256": sha256_file(out / WEIGHTS), "bytes": (out / WEIGHTS).stat().st_size}},
+            "weights_dtype": weights_dtype,
+            "files": {WEIGHTS: {"sha256": sha256_file(out / WEIGHTS), "bytes": (out / WEIGHTS).stat().st_size}},
             "built_with": {"tensorflow": tf.__version__, "keras": keras.__version__,
                            "python": platform.python_version()}}
     (out / CARD).write_text(json.dumps(card, indent=1, default=str))

@@ -102,7 +102,8 @@ class LatentGANAE(ZooModel, Model):
                  g_hidden=(1000, 1000, 1000), d_hidden=(1000, 1000, 512), lambda_disc=0.1, lambda_cont=1.0,
                  label_smoothing=0.2, label_flip=0.05, one_sided_smoothing=False, ae_steps=0,
                  encoder_after_warmup="joint", standardize=False, cluster_weight=0.0, cluster_marginal=4.0,
-                 cluster_vat_epsilon=0.0, cluster_in_warmup=False, augment_shift=3.0, augment_rotation=0.2, augment_scale=0.1, seed=0, **kwargs):
+                 cluster_vat_epsilon=0.0, cluster_in_warmup=False, augment_shift=3.0, augment_rotation=0.2,
+                 augment_scale=0.1, seed=0, **kwargs):
         super().__init__(**kwargs)
         self.codes = CodeSpec(noise_dim, categorical, continuous)
         self.codes.check_generator_input(generator_input)
