@@ -91,7 +91,7 @@ def _kl_from_logits(p_logits, q_logits):
     return tf.reduce_mean(tf.reduce_sum(tf.exp(log_p) * (log_p - tf.nn.log_softmax(q_logits)), axis=-1))
 
 
-def vat_loss(logits_fn, u, direction, epsilon, xi=0.1):
+def vat_loss(logits_fn, u, direction, epsilon, xi=0.1, clean_logits=None):
     """Virtual adversarial training (Miyato et al. 2018, eqs. 5-7; IMSAT's R_vat), here on Q's input latent u:
 
         R_vat = E_u KL(Q(. | u) || Q(. | u + r_adv)),   r_adv = epsilon * g / ||g||,
@@ -99,9 +99,10 @@ def vat_loss(logits_fn, u, direction, epsilon, xi=0.1):
 
     the perturbation of norm `epsilon` that changes Q's answer most: penalising it makes Q locally smooth around
     each real latent, so that a cluster cannot cut through a dense region. `logits_fn` maps ``[B, dim]`` latents to
-    logits ``[B, K]``; `direction` is a ``[B, dim]`` random draw."""
+    logits ``[B, K]``; `direction` is a ``[B, dim]`` random draw; `clean_logits`, when the caller has them, are
+    ``logits_fn(u)`` (not recomputed)."""
     u = tf.stop_gradient(tf.cast(u, tf.float32))
-    clean = logits_fn(u)
+    clean = logits_fn(u) if clean_logits is None else clean_logits
     d = direction / (tf.norm(direction, axis=-1, keepdims=True) + 1e-12)
     with tf.GradientTape() as tape:
         tape.watch(d)

@@ -292,7 +292,7 @@ class LatentGANAE(ZooModel, Model):
             direction = replica_normal(self.seed_generator, batch, self.ae_latent_dim)
             for i in range(len(self.codes.categorical)):
                 vat += losses.vat_loss(lambda u, i=i: self._categorical_logits(u)[i], real, direction,
-                                       self.cluster_vat_epsilon)
+                                       self.cluster_vat_epsilon, clean_logits=out_real[f"categorical_{i}"])
             total += vat
         return total, cond, marg, vat
 
