@@ -157,8 +157,12 @@ def test_sngan_discriminator_kernels_are_spectrally_normalised():
     assert max(abs(s - 1.0) for s in sigmas) < 0.15, sigmas
 
 
+PAPER = {"features": "per_sample", "neighbours": "batch", "conditioning": "concat", "mode_seeking": 0.0}
+
+
 def test_feature_conditioned_gan_trains_with_a_frozen_untrained_extractor(tmp_path):
-    model, cfg = build_compiled("feature_conditioned_gan", "smoke", dataset="digits", seed=0)
+    """The paper's setting (per-sample standardised features, Algorithm 1 in the batch, z ⊕ f into G)."""
+    model, cfg = build_compiled("feature_conditioned_gan", "smoke", dataset="digits", seed=0, **PAPER)
     before = [w.numpy().copy() for w in model.extractor.weights]
     ds = zoo.load_dataset("digits", batch_size=16, image_size=16).take(6)
     hist = model.fit(ds, epochs=2, verbose=0)

@@ -102,6 +102,8 @@ def train(name, dataset, *, config="default", epochs=None, out=None, strategy="a
                           with_labels=getattr(model, "needs_labels", False), repeat=True,
                           crop=getattr(model, "data_crop", None), seed=seed, strategy=strat, data_dir=data_dir,
                           start_step=backup.resume_step() if backup else 0)
+    if hasattr(model, "use_bank_images"):  # a model searching the training set (feature_conditioned_gan's bank)
+        model.use_bank_images(zoo.load_arrays(dataset, "train", image_size=model.image_size, data_dir=data_dir)[0])
     history = model.fit(ds, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=cbs, verbose=verbose,
                         shuffle=False)
     if out is not None and is_chief():

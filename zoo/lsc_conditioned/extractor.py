@@ -10,9 +10,10 @@ max-pool 3/2, conv3x3 384, conv3x3 256, conv3x3 256, each conv with ReLU (``widt
 rotations (0, 90, 180, 270 degrees) was applied to an image (Gidaris et al. 2018, the self-supervised method the
 paper cites for CIFAR-10 and CelebA), with a linear head on the pooled features; labels are never used.
 
-Decision: f is standardised per sample (zero mean, unit standard deviation over its dimensions), so that a
-random network's arbitrary scale neither swamps nor vanishes beside the N(0, I) noise it is concatenated with;
-Algorithm 1's L1 distances are taken between these standardised features.
+``features="per_sample"`` (the paper setting): f is standardised per sample (zero mean, unit standard deviation
+over its dimensions), so that a random network's arbitrary scale neither swamps nor vanishes beside the N(0, I)
+noise it is concatenated with; Algorithm 1's L1 distances are taken between these standardised features. The
+working setting whitens f over the training set instead (`zoo.lsc_conditioned.bank`).
 """
 from __future__ import annotations
 

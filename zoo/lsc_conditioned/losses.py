@@ -61,3 +61,16 @@ def triple_coupled_g_loss(adv_logits, loss="non_saturating"):
     if loss == "non_saturating":
         return tf.reduce_mean(tf.nn.softplus(-adv_logits))
     return -tf.reduce_mean(adv_logits)
+
+
+def mode_seeking_loss(fake_a, fake_b, z_a, z_b, eps=1e-5):
+    """Mode-seeking term of Mao et al. (2019, eq. 3, in their code's form): two images from the same condition
+    and two noises should differ in proportion to the noises,
+
+        L_ms = 1 / (mean|G(z_a, f) - G(z_b, f)| / mean|z_a - z_b| + eps)
+
+    which G minimises (it is the reciprocal of the ratio G maximises): a G that ignores z pays ~1 / eps."""
+    ratio = tf.reduce_mean(tf.abs(tf.cast(fake_a, tf.float32) - tf.cast(fake_b, tf.float32))) / tf.reduce_mean(
+        tf.abs(z_a - z_b))
+    return 1.0 / (ratio + eps)
+
