@@ -15,7 +15,6 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from zoo.shapes import check_image_size
 from zoo.sngan.networks import sngan_generator
 
 CONDITIONINGS = ("concat", "cbn")
@@ -60,19 +59,5 @@ def conditional_generator(noise_dim, cond_dim, image_size=32, channels=1, width=
     concatenation (the paper), ``cbn`` adds conditional BatchNorm on f to every up-sampling block."""
     if conditioning not in CONDITIONINGS:
         raise ValueError(f"Unknown conditioning {conditioning!r}. Known: {', '.join(CONDITIONINGS)}.")
-    if conditioning == "concat":
-        return sngan_generator(noise_dim + cond_dim, image_size, channels, width, name=name)
-    n_up = check_image_size(image_size) - 2
-    latent = keras.Input((noise_dim + cond_dim,), name="latent")
-    f = latent[:, noise_dim:]
-    c = width * 2 ** n_up
-    x = layers.Dense(4 * 4 * c, name="project")(latent)
-    x = layers.Reshape((4, 4, c))(x)
-    for i in range(n_up):
-        c //= 2
-        x = layers.Conv2DTranspose(c, 4, strides=2, padding="same", use_bias=False, name=f"up{i}")(x)
-        x = ConditionalBatchNorm(name=f"up{i}_cbn")([x, f])
-        x = layers.ReLU()(x)
-    x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
-    out = layers.Activation("tanh", dtype="float32", name="tanh")(x)
-    return keras.Model(latent, out, name=name)
+    norm = None if conditioning == "concat" else (cond_dim, lambda name: ConditionalBatchNorm(name=name))
+    return sngan_generator(noise_dim + cond_dim, image_size, channels, width, name=name, conditional_norm=norm)

@@ -22,8 +22,11 @@ def spectral(layer, power_iterations=1):
     return layers.SpectralNormalization(layer, power_iterations=power_iterations)
 
 
-def sngan_generator(input_dim, image_size=32, channels=1, width=64, name="generator"):
-    """``[B, input_dim]`` -> images ``[B, image_size, image_size, channels]`` in [-1, 1]."""
+def sngan_generator(input_dim, image_size=32, channels=1, width=64, name="generator", conditional_norm=None):
+    """``[B, input_dim]`` -> images ``[B, image_size, image_size, channels]`` in [-1, 1].
+
+    ``conditional_norm=(dim, layer_factory)`` replaces each up-block's BatchNorm by ``layer_factory(name)([x, c])``
+    with c the last `dim` entries of the input (`zoo.lsc_conditioned.networks`' conditional BatchNorm)."""
     n_up = check_image_size(image_size) - 2
     z = keras.Input((input_dim,), name="latent")
     c = width * 2 ** n_up
@@ -32,7 +35,11 @@ def sngan_generator(input_dim, image_size=32, channels=1, width=64, name="genera
     for i in range(n_up):
         c //= 2
         x = layers.Conv2DTranspose(c, 4, strides=2, padding="same", use_bias=False, name=f"up{i}")(x)
-        x = layers.BatchNormalization(name=f"up{i}_bn")(x)
+        if conditional_norm:
+            dim, factory = conditional_norm
+            x = factory(f"up{i}_cbn")([x, z[:, input_dim - dim:]])
+        else:
+            x = layers.BatchNormalization(name=f"up{i}_bn")(x)
         x = layers.ReLU()(x)
     x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
     out = layers.Activation("tanh", dtype="float32", name="tanh")(x)
