@@ -8,7 +8,8 @@ recipe and steps, metric records with their protocol, sha256 of the weights) and
 fd_classifier: the Fréchet distance in the features of the project's own classifier of the preset's dataset
 (``zoo-cnn-fashion_mnist-v1`` or ``zoo-cnn-mnist-v1``, not Inception), 2,000 generated images (seeds 0..,
 ``model.generate``) against 2,000 test images drawn with seed 0, on the machine named in the record. Models that
-cluster (``latentgan_ae``) add their clustering record on the test split. ``tests/test_presets.py`` recomputes
+cluster (``latentgan_ae``) add their clustering record on the test split; models that condition on images
+(``feature_conditioned_gan``) their conditional-accuracy record on the first 2,000 test images. ``tests/test_presets.py`` recomputes
 both.
 """
 from __future__ import annotations
@@ -33,6 +34,13 @@ PRESETS = {  # name: (run directory, what it is)
                                                    "(docs/results/latent_distribution.md)"),
     "latentgan_ae_fashion_mnist": (RUNS / "lgae/fashion_s0", "scripts/latentgan_ae_study.py fashion_s0 "
                                                            "(docs/results/latent_distribution.md)"),
+    "sngan_mnist": (RUNS / "latent/sngan_mnist_s0", "scripts/latent_distribution_study.py sngan_mnist_s0 "
+                                                   "(docs/results/latent_distribution.md)"),
+    "lsc_conditioned_gan_mnist": (RUNS / "latent/lscc_mnist_s0", "scripts/latent_distribution_study.py lscc_mnist_s0 "
+                                                                 "(docs/results/latent_distribution.md)"),
+    "lsc_conditioned_gan_fashion_mnist": (RUNS / "latent/lscc_fashion_s0",
+                                          "scripts/latent_distribution_study.py lscc_fashion_s0 "
+                                          "(docs/results/latent_distribution.md)"),
 }
 # presets stored at half size (issue 14: under 10 MB; their metrics are measured on the loaded float16 preset)
 FLOAT16 = {"latentgan_ae_mnist", "latentgan_ae_fashion_mnist"}
@@ -59,6 +67,9 @@ def build(name: str) -> Path:
     if hasattr(model, "clustering_record"):
         x, y = zoo.load_arrays(info["dataset"], "test", image_size=model.image_size)
         extra["clustering"] = model.clustering_record(x, y, split="test")
+    if hasattr(model, "conditioning_record"):  # generate_like on the first 2,000 test images
+        x, y = zoo.load_arrays(info["dataset"], "test", image_size=model.image_size)
+        extra["conditioning"] = model.conditioning_record(x[:2000], y[:2000], info["dataset"], split="test")
     out = model.save_to_preset(PACKAGE_PRESETS / name, name=name, dataset=info["dataset"], config=info["config"],
                                training=training, metrics=records, weights_dtype=dtype, **extra)
     print(name, [str(r) for r in records], flush=True)
