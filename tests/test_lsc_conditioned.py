@@ -131,3 +131,17 @@ def test_fit_on_an_endless_dataset_without_bank_images_says_what_to_do():
         model.fit(ds, epochs=1, steps_per_epoch=2, verbose=0)
     with pytest.raises(ValueError, match=r"Bank images must be \[N, 16, 16, 1\]"):
         model.use_bank_images(np.zeros((10, 8, 8, 1)))
+
+
+def test_new_bank_images_between_fits_are_the_ones_the_next_fit_searches():
+    """The train step captures the bank's tensors when traced: new bank images must bring a new trace."""
+    model, _ = build_compiled("feature_conditioned_gan", "smoke", dataset="digits", seed=0)
+    x, _ = zoo.load_arrays("digits", "train", image_size=16)
+    model.fit(x[:64], epochs=1, batch_size=16, verbose=0)
+    traced = model.train_function
+    model.fit(x[:64], epochs=1, batch_size=16, verbose=0)
+    assert model.train_function is traced  # same bank: the trace is reused
+    model.use_bank_images(x[64:160])
+    model.fit(x[:64], epochs=1, batch_size=16, verbose=0)
+    assert model.train_function is not traced
+    np.testing.assert_array_equal(model._train_bank[2].numpy(), x[64:160])

@@ -193,6 +193,8 @@ class LSCConditionedGAN(ZooModel, Model):
         if images.ndim != 4 or images.shape[1:] != expected:
             raise ValueError(f"Bank images must be [N, {', '.join(map(str, expected))}], got {images.shape}.")
         self._bank_images = images[:self.bank_examples] if self.bank_examples else images
+        if self._train_bank is not None:  # a traced train step holds the old bank: the next fit traces anew
+            self.train_function = None
         self._train_bank = None
 
     def _raw_features(self, images, batch_size=500):
