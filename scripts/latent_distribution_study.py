@@ -28,7 +28,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-from markdown_tables import fill
+from markdown_tables import fill, last_epoch, mean_std, pct, seed_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1, 2)
@@ -64,13 +64,6 @@ def train_all(out: Path, only=None):
         train(model, dataset, config=config, out=run, seed=seed, verbose=2, **overrides)
         for bulky in ("checkpoints", "backup"):  # per-epoch weights: not needed once model.keras is written
             shutil.rmtree(run / bulky, ignore_errors=True)
-
-
-def _last_epoch(run: Path) -> dict:
-    import csv
-
-    rows = list(csv.DictReader(open(run / "history.csv")))
-    return {k: float(v) for k, v in rows[-1].items() if v not in ("NA", "")}
 
 
 def measure(model, x, y, bank, dataset, net) -> dict:
@@ -112,21 +105,6 @@ def figures(model, name: str, x, y, docs: Path):
 KEYS = ("conditional_accuracy", "bank_nn_same_class", "fd_classifier", "precision", "recall", "z_effect")
 
 
-def groups(res: dict) -> dict:
-    """Mean and sample std over the seeds of each setting with more than one measured run."""
-    out = {}
-    for group in sorted({name.rsplit("_s", 1)[0] for name in res}):
-        runs = [r for n, r in res.items() if n.rsplit("_s", 1)[0] == group]
-        if len(runs) < 2:
-            continue
-        out[group] = {"seeds": len(runs)}
-        for key in KEYS:
-            v = [r[key] for r in runs if key in r]
-            if v:
-                out[group][key] = {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1))}
-    return out
-
-
 def report(out: Path, only=None):
     import keras
 
@@ -148,7 +126,7 @@ def report(out: Path, only=None):
             nets[dataset] = ClassifierFeatures(dataset)
         model = keras.saving.load_model(run / "model.keras")
         (x, y), bank = data[dataset]
-        last = _last_epoch(run)
+        last = last_epoch(run)
         res[name] = {"model": model_name, "dataset": dataset, "config": config, "overrides": overrides, "seed": seed,
                      "steps": 100 * (int(last["epoch"]) + 1), "last_epoch": last,
                      "classifier_accuracy_on_real": float(np.mean(nets[dataset].predict_labels(x) == y)),
@@ -157,20 +135,9 @@ def report(out: Path, only=None):
         if seed == 0 and (not overrides or name == "lscc_mnist_rotation_s0"):
             figures(model, name.rsplit("_s", 1)[0], x, y, docs / "latent_distribution")
     result = {"protocol": __doc__.split("classifier = the zoo's")[1].split("Writes")[0].strip(),
-              "machine": machine(), "runs": res, "groups": groups(res)}
+              "machine": machine(), "runs": res, "groups": seed_groups(res, KEYS)}
     path.write_text(json.dumps(result, indent=1) + "\n")
     fill(docs / "latent_distribution.md", tables(result))
-
-
-def _pct(v):
-    return f"{100 * v:.1f}%"
-
-
-def _ms(g, key, pct=True):
-    if key not in g:
-        return ""
-    f = _pct if pct else (lambda v: f"{v:.2f}")
-    return f"{f(g[key]['mean'])} ± {f(g[key]['std'])}"
 
 
 GROUP_LABELS = {"lscc_mnist": "MNIST, working (`mnist32`)", "lscc_mnist_paper": "MNIST, paper (`mnist32_paper`)",
@@ -184,16 +151,16 @@ def tables(result: dict) -> dict:
     for key, label in GROUP_LABELS.items():
         if key in g:
             s = g[key]
-            rows.append(f"| {label} | {s['seeds']} | {_ms(s, 'conditional_accuracy')} | "
-                        f"{_ms(s, 'bank_nn_same_class')} | {_ms(s, 'fd_classifier', False)} | "
-                        f"{_ms(s, 'precision', False)} | {_ms(s, 'recall', False)} | {_ms(s, 'z_effect', False)} |")
+            rows.append(f"| {label} | {s['seeds']} | {mean_std(s, 'conditional_accuracy')} | "
+                        f"{mean_std(s, 'bank_nn_same_class')} | {mean_std(s, 'fd_classifier', False)} | "
+                        f"{mean_std(s, 'precision', False)} | {mean_std(s, 'recall', False)} | {mean_std(s, 'z_effect', False)} |")
     one = ["", "| single-seed run | data | conditional accuracy | bank NN same class | fd_classifier | precision | "
            "recall |", "|---|---|---|---|---|---|---|"]
     for name in ("sngan_fashion_s0", "lscc_fashion_paper_s0", "lscc_mnist_rotation_s0"):
         if name in runs:
             r = runs[name]
-            acc = _pct(r["conditional_accuracy"]) if "conditional_accuracy" in r else "(unconditional)"
-            nn = _pct(r["bank_nn_same_class"]) if "bank_nn_same_class" in r else ""
+            acc = pct(r["conditional_accuracy"]) if "conditional_accuracy" in r else "(unconditional)"
+            nn = pct(r["bank_nn_same_class"]) if "bank_nn_same_class" in r else ""
             one.append(f"| `{name}` ({r['config']}) | {r['dataset']} | {acc} | {nn} | {r['fd_classifier']:.2f} | "
                        f"{r['precision']:.2f} | {r['recall']:.2f} |")
     abl = ["| MNIST, seed 0: working config with | steps | final D(adv) / D(same) / D(diff) | conditional accuracy | "
@@ -205,7 +172,7 @@ def tables(result: dict) -> dict:
                      "every deviation taken back (paper)" if r["config"] == "mnist32_paper" else
                      ", ".join(f"{k}={v}" for k, v in r["overrides"].items()))
             abl.append(f"| {label} | {r['steps']:,} | {e.get('d_adv', 0):.2f} / {e.get('d_same', 0):.2f} / "
-                       f"{e.get('d_diff', 0):.2f} | {_pct(r['conditional_accuracy'])} | {r['fd_classifier']:.2f} | "
+                       f"{e.get('d_diff', 0):.2f} | {pct(r['conditional_accuracy'])} | {r['fd_classifier']:.2f} | "
                        f"{r['recall']:.2f} |")
     return {"lsc": "\n".join(rows + one), "ablation": "\n".join(abl)}
 

@@ -26,7 +26,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from markdown_tables import fill
+from markdown_tables import fill, last_epoch, mean_std, pct, seed_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1, 2)
@@ -61,13 +61,6 @@ def train_all(out: Path, only=None):
             continue
         print(f"== {name}: {dataset}, config {config}, {overrides}, seed {seed}", flush=True)
         train("latentgan_ae", dataset, config=config, out=run, seed=seed, verbose=2, **overrides)
-
-
-def _last_epoch(run: Path) -> dict:
-    import csv
-
-    rows = list(csv.DictReader(open(run / "history.csv")))
-    return {k: float(v) for k, v in rows[-1].items() if v not in ("NA", "")}
 
 
 def measure(model, x, y, dataset, net) -> dict:
@@ -106,18 +99,7 @@ def figures(model, name: str, docs: Path):
                   docs / f"lgae_{name}_continuous{j + 1}.png", cols=10)
 
 
-def groups(res: dict) -> dict:
-    """Mean and sample std over the seeds of each setting with more than one measured run."""
-    out = {}
-    for group in sorted({name.rsplit("_s", 1)[0] for name in res if "_s" in name}):
-        runs = [r for n, r in res.items() if n.rsplit("_s", 1)[0] == group]
-        if len(runs) < 2:
-            continue
-        out[group] = {"seeds": len(runs)}
-        for key in ("error", "purity", "kmeans_error", "kmeans_purity", "diversity", "fd_classifier", "mi_categorical"):
-            v = [r[key] for r in runs]
-            out[group][key] = {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1))}
-    return out
+KEYS = ("error", "purity", "kmeans_error", "kmeans_purity", "diversity", "fd_classifier", "mi_categorical")
 
 
 def report(out: Path, only=None):
@@ -140,7 +122,7 @@ def report(out: Path, only=None):
             nets[dataset] = ClassifierFeatures(dataset)
         model = keras.saving.load_model(run / "model.keras")
         x, y = tests[dataset]
-        last = _last_epoch(run)
+        last = last_epoch(run)
         res[name] = {"dataset": dataset, "config": config, "overrides": overrides, "seed": seed, "n_test": int(len(y)),
                      "epochs": int(last["epoch"]) + 1, "mi_categorical": last.get("mi_categorical", float("nan")),
                      **measure(model, x, y, dataset, nets[dataset])}
@@ -149,18 +131,9 @@ def report(out: Path, only=None):
         if seed == 0 and not overrides:
             figures(model, name.rsplit("_s", 1)[0], docs / "latent_distribution")
     result = {"protocol": __doc__.split("Measured on the test split:")[1].split("Writes")[0].strip(),
-              "machine": machine(), "runs": res, "groups": groups(res)}
+              "machine": machine(), "runs": res, "groups": seed_groups(res, KEYS)}
     path.write_text(json.dumps(result, indent=1) + "\n")
     fill(docs / "latent_distribution.md", tables(result))
-
-
-def _pct(v):
-    return f"{100 * v:.1f}%"
-
-
-def _ms(g, key, pct=True):
-    f = _pct if pct else (lambda v: f"{v:.2f}")
-    return f"{f(g[key]['mean'])} ± {f(g[key]['std'])}"
 
 
 GROUP_LABELS = {"mnist": "MNIST, working (`mnist32`)", "mnist_paper": "MNIST, paper (`mnist32_paper`)",
@@ -176,9 +149,9 @@ def tables(result: dict) -> dict:
     for key, label in GROUP_LABELS.items():
         if key in g:
             s = g[key]
-            rows.append(f"| {label} | {s['seeds']} | {_ms(s, 'error')} | {_ms(s, 'kmeans_error')} | "
-                        f"{_ms(s, 'purity', False)} | {_ms(s, 'diversity', False)} | {_ms(s, 'fd_classifier', False)} "
-                        f"| {_ms(s, 'mi_categorical', False)} |")
+            rows.append(f"| {label} | {s['seeds']} | {mean_std(s, 'error')} | {mean_std(s, 'kmeans_error')} | "
+                        f"{mean_std(s, 'purity', False)} | {mean_std(s, 'diversity', False)} | {mean_std(s, 'fd_classifier', False)} "
+                        f"| {mean_std(s, 'mi_categorical', False)} |")
     rows += ["", "| ablation (MNIST): working config with | seed | error | k-means | purity | diversity | "
              "fd_classifier | L_I |", "|---|---|---|---|---|---|---|---|"]
     names = [f"mnist_s{s}" for s in SEEDS] + [f"mnist_{a}_s{s}" for a, (_, seeds) in ABLATION.items() for s in seeds]
@@ -187,7 +160,7 @@ def tables(result: dict) -> dict:
             r = runs[name]
             label = "nothing changed" if name.startswith("mnist_s") else "every deviation taken back (paper)" if \
                 "paper" in name else ", ".join(f"{k}={v}" for k, v in r["overrides"].items())
-            rows.append(f"| {label} | {r['seed']} | {_pct(r['error'])} | {_pct(r['kmeans_error'])} | "
+            rows.append(f"| {label} | {r['seed']} | {pct(r['error'])} | {pct(r['kmeans_error'])} | "
                         f"{r['purity']:.3f} | {r['diversity']:.2f} | {r['fd_classifier']:.2f} | "
                         f"{r['mi_categorical']:.2f} |")
     return {"lgae": "\n".join(rows)}

@@ -1,9 +1,12 @@
 """The study scripts' one way of writing numbers into the docs: each table replaces the text between
-``<!-- begin:KEY -->`` and ``<!-- end:KEY -->`` in a markdown file, so the prose around it stays hand-written."""
+``<!-- begin:KEY -->`` and ``<!-- end:KEY -->`` in a markdown file, so the prose around it stays hand-written; and
+their shared helpers: seed summaries (`seed_groups`, `mean_std`) and a run's last logged epoch."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+import numpy as np
 
 
 def fill(md: Path, tables: dict) -> None:
@@ -13,3 +16,39 @@ def fill(md: Path, tables: dict) -> None:
         text = re.sub(rf"(<!-- begin:{key} -->\n).*?(<!-- end:{key} -->)", lambda m: m.group(1) + table + "\n" + m.group(2),
                       text, flags=re.S)
     Path(md).write_text(text)
+
+
+def seed_groups(res: dict, keys) -> dict:
+    """Runs named ``GROUP_s<seed>`` -> ``{GROUP: {"seeds": n, key: {"mean", "std" (sample)}}}`` for every group
+    with more than one measured run and every key its runs have."""
+    out = {}
+    for group in sorted({name.rsplit("_s", 1)[0] for name in res if "_s" in name}):
+        runs = [r for n, r in res.items() if n.rsplit("_s", 1)[0] == group]
+        if len(runs) < 2:
+            continue
+        out[group] = {"seeds": len(runs)}
+        for key in keys:
+            v = [r[key] for r in runs if key in r]
+            if v:
+                out[group][key] = {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1))}
+    return out
+
+
+def pct(v) -> str:
+    return f"{100 * v:.1f}%"
+
+
+def mean_std(group: dict, key: str, as_pct: bool = True) -> str:
+    """``"mean ± std"`` of `key` in a `seed_groups` entry (percent, or two decimals); empty when it is missing."""
+    if key not in group:
+        return ""
+    f = pct if as_pct else (lambda v: f"{v:.2f}")
+    return f"{f(group[key]['mean'])} ± {f(group[key]['std'])}"
+
+
+def last_epoch(run: Path) -> dict:
+    """The last row of a run's ``history.csv`` (the fit recipe's CSV logger), as floats."""
+    import csv
+
+    rows = list(csv.DictReader(open(Path(run) / "history.csv")))
+    return {k: float(v) for k, v in rows[-1].items() if v not in ("NA", "")}

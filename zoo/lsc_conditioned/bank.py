@@ -51,21 +51,23 @@ def whiten(raw, mean, scale, projection):
     return tf.matmul((tf.cast(raw, tf.float32) - mean) / scale, projection)
 
 
-def squared_distances(queries, bank):
-    """``D[i, j] = ||q_i - b_j||^2`` for ``[B, d]`` queries and a ``[N, d]`` bank (one matmul)."""
+def squared_distances(queries, bank, bank_sq=None):
+    """``D[i, j] = ||q_i - b_j||^2`` for ``[B, d]`` queries and a ``[N, d]`` bank (one matmul); `bank_sq`, the
+    bank's squared norms ``[N]``, when the caller computed them once for a fixed bank."""
     q2 = tf.reduce_sum(tf.square(queries), -1, keepdims=True)
-    b2 = tf.reduce_sum(tf.square(bank), -1)
+    b2 = tf.reduce_sum(tf.square(bank), -1) if bank_sq is None else bank_sq
     return tf.maximum(q2 - 2.0 * tf.matmul(queries, bank, transpose_b=True) + b2[None, :], 0.0)
 
 
-def bank_neighbours(queries, bank, k: int, m: int, u_same, u_candidates):
+def bank_neighbours(queries, bank, k: int, m: int, u_same, u_candidates, bank_sq=None):
     """``(same, different)`` int32 ``[B]`` bank indices for each query: same uniformly among its `k` nearest
     entries, different uniformly among the entries outside its `m` nearest. Entries within `SELF_RADIUS` of the
-    query are never picked. `u_same` ``[B]`` and `u_candidates` ``[B, C]``: U(0, 1) draws (the caller's seeds).
+    query are never picked. `u_same` ``[B]`` and `u_candidates` ``[B, C]``: U(0, 1) draws (the caller's seeds);
+    `bank_sq`: see `squared_distances`.
 
     Different is drawn by rejection: C uniform draws over the bank, the first outside the m-ball (squared
     distance above the m-th nearest's) is taken; when none is (probability (m / N)^C), the farthest of them."""
-    d = squared_distances(queries, bank)
+    d = squared_distances(queries, bank, bank_sq)
     far = tf.fill(tf.shape(d), np.float32(np.inf))
     near_d, near = tf.math.top_k(-tf.where(d < SELF_RADIUS, far, d), k=m)  # the m nearest, the query excluded
     radius = -near_d[:, m - 1]

@@ -9,6 +9,7 @@ import tensorflow as tf
 from trainers.base import Model
 from trainers.steps import (SEED_STREAMS, apply_gradients, dcgan_adam, first_input, replica_normal, replica_sample,
                             scaled_loss)
+from zoo.batching import batched
 from zoo.lsc_conditioned import bank as bank_lib
 from zoo.lsc_conditioned import extractor as extractor_lib
 from zoo.lsc_conditioned import losses
@@ -189,17 +190,17 @@ class LSCConditionedGAN(ZooModel, Model):
     def use_bank_images(self, images):
         """The training images the bank is built from (numpy ``[N, H, W, C]`` in [-1, 1]); `fit` builds it."""
         images = np.asarray(images, np.float32)
-        expected = (self.image_size, self.image_size, self.channels)
-        if images.ndim != 4 or images.shape[1:] != expected:
-            raise ValueError(f"Bank images must be [N, {', '.join(map(str, expected))}], got {images.shape}.")
+        self._check_images(images.shape, "Bank images must be")
         self._bank_images = images[:self.bank_examples] if self.bank_examples else images
         if self._train_bank is not None:  # a traced train step holds the old bank: the next fit traces anew
             self.train_function = None
         self._train_bank = None
 
-    def _raw_features(self, images, batch_size=500):
-        run = tf.function(lambda b: self.extractor(b, training=False))
-        return np.concatenate([run(images[i:i + batch_size]).numpy() for i in range(0, len(images), batch_size)])
+    def _check_images(self, shape, lead):
+        expected = (self.image_size, self.image_size, self.channels)
+        if len(shape) != 4 or tuple(shape[1:]) != expected:
+            raise ValueError(f"{lead} [N, {', '.join(map(str, expected))}] in [-1, 1]; got shape {tuple(shape)}. "
+                             f"Resize to {self.image_size}x{self.image_size} with {self.channels} channel(s).")
 
     def build_bank(self):
         """E's features of the bank images; on the first build, the whitening and the saved sampling rows too.
@@ -210,13 +211,13 @@ class LSCConditionedGAN(ZooModel, Model):
         key = [v.numpy() for v in self.extractor.weights + [self.feature_mean, self.feature_projection]]
         if self._train_bank is not None and all(np.array_equal(a, b) for a, b in zip(key, self._train_bank[0])):
             return
-        raw = self._raw_features(self._bank_images)
+        raw = batched(tf.function(lambda b: self.extractor(b, training=False)), self._bank_images)
         if self.features_kind == "whitened" and not int(self.bank_ready.numpy()):
             for var, value in zip((self.feature_mean, self.feature_scale, self.feature_projection),
                                   bank_lib.fit_whitening(raw, self.bank_dim)):
                 var.assign(value)
             key = [v.numpy() for v in self.extractor.weights + [self.feature_mean, self.feature_projection]]
-        f = np.concatenate([self._condition(raw[i:i + 4096]).numpy() for i in range(0, len(raw), 4096)])
+        f = batched(self._condition, raw, 4096)
         if not int(self.bank_ready.numpy()):  # the rows that condition unconditional samples, a seeded draw
             rows = np.random.default_rng(self.seed).permutation(len(f))[:self.bank_size]
             self.feature_bank.assign(np.resize(f[rows], (self.bank_size, self.feature_dim)))
@@ -225,7 +226,7 @@ class LSCConditionedGAN(ZooModel, Model):
         if self.neighbours_kind == "bank" and len(f) <= self.neighbours_m:
             raise ValueError(f"The bank holds {len(f)} images; neighbours_m={self.neighbours_m} needs more.")
         images = tf.constant(self._bank_images) if self.neighbours_kind == "bank" else None
-        self._train_bank = (key, tf.constant(f), images)
+        self._train_bank = (key, tf.constant(f), images, tf.constant(np.sum(np.square(f), -1)))
 
     def pretrain_extractor(self, dataset, steps=None, verbose=0):
         """Rotation prediction on the images of `dataset` (labels, if any, are dropped); then E is frozen."""
@@ -289,18 +290,13 @@ class LSCConditionedGAN(ZooModel, Model):
     def generate_like(self, images, seed=0):
         """New images conditioned on the features of `images` (one per image; z from `seed`)."""
         images = tf.convert_to_tensor(images)
-        expected = (self.image_size, self.image_size, self.channels)
-        if images.shape.rank != 4 or tuple(images.shape[1:]) != expected:
-            raise ValueError(f"generate_like takes images [N, {', '.join(map(str, expected))}] in [-1, 1]; got "
-                             f"shape {tuple(images.shape)}. Resize to {self.image_size}x{self.image_size} with "
-                             f"{self.channels} channel(s).")
+        self._check_images(tuple(images.shape), "generate_like takes images")
         return self.like(images, tf.constant([seed, SEED_STREAMS["generate_like"]], tf.int32))
 
     def conditioning_record(self, images, labels, dataset, split="test", seed=7) -> dict:
         """Conditional accuracy of ``generate_like(images, seed)`` (the paper's "accuracy"): the share the zoo's
         classifier of `dataset` labels with the label of the image it was conditioned on, per class too, and how it
         was measured. What the presets' cards carry and `tests/test_presets.py` recomputes."""
-        from zoo.batching import batched
         from zoo.metrics import compute
 
         like = batched(lambda b: self.generate_like(b, seed=seed), np.asarray(images, np.float32))
@@ -322,10 +318,11 @@ class LSCConditionedGAN(ZooModel, Model):
         if self._train_bank is None:
             raise ValueError("neighbours='bank' needs the training bank: train through fit (it builds it), or "
                              "call model.use_bank_images(images) and model.build_bank() first.")
-        _, bank_f, bank_images = self._train_bank
+        _, bank_f, bank_images, bank_sq = self._train_bank
         u = replica_sample(self.seed_generator, lambda n, s: tf.random.stateless_uniform(
             [n, 1 + bank_lib.CANDIDATES], seed=s), tf.shape(x)[0])
-        same, diff = bank_lib.bank_neighbours(f, bank_f, self.neighbours_k, self.neighbours_m, u[:, 0], u[:, 1:])
+        same, diff = bank_lib.bank_neighbours(f, bank_f, self.neighbours_k, self.neighbours_m, u[:, 0], u[:, 1:],
+                                              bank_sq)
         return tf.gather(bank_images, same), tf.gather(bank_images, diff)
 
     def _g_step(self, x, f, batch):
