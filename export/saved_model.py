@@ -6,13 +6,19 @@ sees a half-written version (TF Serving and ``serving``'s dev server skip names 
 The signatures (method ``tensorflow/serving/predict``) are the method's, listed in `export.signatures`.
 
 ``assets.extra/model_card.json``: method, config, dataset, training steps, metric records (each with its
-protocol), the model's constructor config and every signature's inputs and outputs.
+protocol), the model's constructor config, the dtype policy it was trained in and every signature's inputs and
+outputs.
+
+The SavedModel computes in float32 whatever the training precision (`computing_in_float32`): mixed precision is a
+training speed-up, and a float32 graph runs on every CPU and GPU TF Serving runs on (bfloat16 kernels need the
+hardware ``precision="auto"`` looked for, float16 ones a GPU), and gives the same answers everywhere.
 ``assets.extra/tf_serving_warmup_requests``: one PredictRequest per batchable signature (`warmup_requests`), from
 its example inputs (TF Serving's warmup format: a TFRecord of ``PredictionLog``), written when tensorflow-serving-api is
 installed.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -25,6 +31,22 @@ import tensorflow as tf
 
 from export.signatures import Limits, signatures_for
 from trainers.callbacks import optimizer_iterations
+
+
+@contextlib.contextmanager
+def computing_in_float32(model):
+    """Within the block, every layer of `model` computes in float32 (its variables are float32 under Keras' mixed
+    policies already); the layers' own policies come back after it. Tracing a signature inside the block gives a
+    float32 graph; calling the model inside it gives the float32 answers that graph gives."""
+    layers = list(model._flatten_layers(include_self=True, recursive=True))
+    policies = [layer.dtype_policy for layer in layers]
+    try:
+        for layer in layers:
+            layer.dtype_policy = "float32"
+        yield model
+    finally:
+        for layer, policy in zip(layers, policies):
+            layer.dtype_policy = policy
 
 
 def next_version(base) -> int:
@@ -92,18 +114,21 @@ def export_generator(model, base_dir, version: int | None = None, *, model_card:
         raise FileExistsError(f"{target} exists: versions are immutable, pick another version or leave it unset.")
     tmp = base / f".tmp-{version}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    signatures = signatures_for(model, limits)
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    for name, sig in signatures.items():
-        archive.add_endpoint(name, sig.fn)
+    trained_policy = model.generator.dtype_policy.name
     try:
-        archive.write_out(str(tmp), verbose=False)
+        with computing_in_float32(model):
+            signatures = signatures_for(model, limits)
+            archive = keras.export.ExportArchive()
+            archive.track(model)
+            for name, sig in signatures.items():
+                archive.add_endpoint(name, sig.fn)
+            archive.write_out(str(tmp), verbose=False)
         extra = tmp / "assets.extra"
         extra.mkdir(exist_ok=True)
         card = {"method": getattr(model, "zoo_name", type(model).__name__), "config": None, "dataset": None,
                 "training_steps": training_steps(model), "metrics": [], "version": version,
                 "model_config": model.get_config(),
+                "trained_dtype_policy": trained_policy, "serving_dtype": "float32",
                 "limits": dataclasses.asdict(limits),
                 "signatures": {name: _describe(sig.fn) for name, sig in signatures.items()}}
         card.update(model_card or {})

@@ -30,7 +30,7 @@ def train_one(name, out: Path):
     if (run / "model.keras").exists():
         model = keras.saving.load_model(run / "model.keras", compile=False)
     else:
-        model, _ = train(name, "fashion_mnist", config="fashion32", out=run, seed=547, verbose=2)
+        model, _ = train(name, "fashion_mnist", config="fashion32", out=run, seed=547, verbose=2, precision="float32")
     recs = metrics.evaluate_generator(model, "fashion_mnist", ("fd_classifier", "precision_recall"), n_fake=2000,
                                       n_real=2000, split="test", seed=0, jsonl=run / "metrics.jsonl")
     result = {"model": name, "fd_classifier": recs[0].value, "precision": recs[1].details["precision"],

@@ -68,7 +68,7 @@ def main(argv=None):
             if (run / "model.keras").exists():
                 model = keras.saving.load_model(run / "model.keras", compile=False)
             else:
-                model, _ = train("growing_mlp_gan", "swiss_roll", config=config, out=run, seed=seed, verbose=0)
+                model, _ = train("growing_mlp_gan", "swiss_roll", config=config, out=run, seed=seed, verbose=0, precision="float32")
             v1, v2, ratio = variance_ratio(model, seed=seed)
             chamfer, swd = distances(model, seed)
             row = {"config": config, "seed": seed, "var_z1": v1, "var_z2": v2, "ratio_z1_over_z2": ratio,

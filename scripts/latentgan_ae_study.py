@@ -60,7 +60,8 @@ def train_all(out: Path, only=None):
         if (only and name not in only) or (run / "model.keras").exists():
             continue
         print(f"== {name}: {dataset}, config {config}, {overrides}, seed {seed}", flush=True)
-        train("latentgan_ae", dataset, config=config, out=run, seed=seed, verbose=2, **overrides)
+        train("latentgan_ae", dataset, config=config, out=run, seed=seed, verbose=2, precision="float32",
+              **overrides)
 
 
 def measure(model, x, y, dataset, net) -> dict:

@@ -62,7 +62,8 @@ def train_all(out: Path, only=None):
             overrides["vae_path"] = str(out / overrides.pop("vae_from") / "model.keras")
             epochs = 8  # stage 2 only
         print(f"== {name}: {model} {overrides}", flush=True)
-        train(model, "fashion_mnist", config="fashion32", out=run, seed=0, verbose=2, epochs=epochs, **overrides)
+        train(model, "fashion_mnist", config="fashion32", out=run, seed=0, verbose=2, epochs=epochs, precision="float32",
+              **overrides)
 
 
 # ------------------------------------------------------------------ measurements

@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from export import export_generator, signatures_for
+from export import computing_in_float32, export_generator, signatures_for
 from export.saved_model import batchable
 from tests.conftest import SCRIPTS, run_python, signatures_without_keras
 from zoo_app.fit import train
@@ -25,8 +25,10 @@ SIZE_INPUTS = {"count", "steps", "rows", "steps_between", "keyframes"}
 
 
 def reference(model, signature, x) -> dict:
-    """What the Keras model returns in-process for `signature` with inputs `x` (the signature's own reference)."""
-    return signatures_for(model)[signature].reference(model, x)
+    """What the Keras model returns in-process for `signature` with inputs `x` (the signature's own reference),
+    computing in float32 as the export does whatever the model was trained in."""
+    with computing_in_float32(model):
+        return signatures_for(model)[signature].reference(model, x)
 
 
 @pytest.fixture(scope="module")

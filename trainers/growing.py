@@ -103,7 +103,9 @@ class GrowthSchedule(keras.callbacks.Callback):
       run continues the fade exactly where the killed one stopped.
     * It adds ``stage``, ``latent_dim``, ``fade``, ``g_params``, ``d_params`` and ``epoch_seconds`` to the epoch
       logs (CSVLogger and TensorBoard see them) and keeps ``growth_seconds``: for each growth, the wall-clock from
-      the trigger to the end of the new stage's first step (build, transfer, retrace and one step).
+      the trigger to the end of the new stage's first step (build, transfer, retrace and one step), and
+      ``build_seconds``: the part of it spent in ``grow()`` (build, transfer, new optimizers), before the first
+      step traces and runs the new train function.
 
     Growing models add it themselves in ``fit`` when it is missing (`GrowingMixin`).
 
@@ -119,7 +121,7 @@ class GrowthSchedule(keras.callbacks.Callback):
     def __init__(self, backup_dir=None):
         super().__init__()
         self.backup_dir = backup_dir
-        self.growth_seconds = []
+        self.growth_seconds, self.build_seconds = [], []
         self._epoch, self._trigger, self._epoch_start, self._fade = 0, None, 0.0, None
 
     def _grow_to(self, epoch):
@@ -142,6 +144,8 @@ class GrowthSchedule(keras.callbacks.Callback):
         stage = self.model.stage
         self._grow_to(epoch)
         self._trigger = self._epoch_start if self.model.stage > stage else None
+        if self._trigger is not None:
+            self.build_seconds.append(time.perf_counter() - self._epoch_start)
 
     def on_train_batch_begin(self, batch, logs=None):
         model, fade_epochs = self.model, self.model.fade_epochs

@@ -8,7 +8,14 @@ from zoo.signatures import ServingSignatures
 
 class ZooModel(ServingSignatures):
     """``serving_signatures(limits)`` (`zoo.signatures`), ``Class.from_preset(spec)`` and
-    ``model.save_to_preset(directory, ...)``."""
+    ``model.save_to_preset(directory, ...)``.
+
+    ``auto_precision_float32``: a reason, on models whose networks are too small for mixed precision to pay (the
+    casts cost more than the bfloat16 matmuls save, measured in bench/model_throughput.json); ``precision="auto"``
+    then stays float32 for them (`zoo_app.fit.build_compiled`).
+    """
+
+    auto_precision_float32 = None
 
     @classmethod
     def from_preset(cls, spec, **kwargs):

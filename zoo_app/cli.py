@@ -23,6 +23,10 @@ import sys
 import traceback
 from pathlib import Path
 
+PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
+"""`trainers.precision.PRECISIONS`, here so that ``zoo train --help`` answers before TensorFlow starts (a test
+keeps the two equal)."""
+
 
 class UsageError(ValueError):
     """A command line that cannot run as given: exit status 2, with the reason and the valid choices."""
@@ -52,7 +56,9 @@ def _parser():
     t.add_argument("--batch-size", type=_positive, help="global batch size (default: the config's)")
     t.add_argument("--steps-per-epoch", type=_positive)
     t.add_argument("--strategy", default="auto", choices=["auto", "default", "mirrored", "multi_worker"])
-    t.add_argument("--precision", default="float32", choices=["float32", "mixed_float16", "mixed_bfloat16"])
+    t.add_argument("--precision", default="auto", choices=PRECISIONS,  # trainers.precision.PRECISIONS
+                   help="dtype policy; auto (default): mixed_bfloat16 on CPUs with bfloat16 units, mixed_float16 on "
+                        "GPUs with tensor cores, float32 otherwise (the choice and its reason go to run.json)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--data-dir", help="directory holding the dataset's files")
     t.add_argument("--out", default=None, help="run directory (default: runs/NAME_DATASET_CONFIG)")

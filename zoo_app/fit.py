@@ -15,10 +15,10 @@ import tensorflow as tf
 
 import zoo
 from trainers.callbacks import standard_callbacks
+from trainers.precision import resolve_precision
 from trainers.resume import DEFAULT_EVERY, ExactBackup
 from trainers.strategy import get_strategy, is_chief
 
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 OPTIMIZER_KEYS = ("optimizer", "g_optimizer", "d_optimizer")
 """What a config's ``train`` may name: ``optimizer`` (a VAE, stage 1 of LSR-/LSC-GAN), ``g_optimizer`` and
 ``d_optimizer`` (a GAN); `compile` takes those it has."""
@@ -35,15 +35,18 @@ def make_optimizer(spec: dict | keras.optimizers.Optimizer) -> keras.optimizers.
 def build_compiled(name, config="default", *, dataset=None, strategy=None, precision="float32", **overrides):
     """Build and compile model `name` from a config inside `strategy`'s scope; returns ``(model, cfg)``.
 
-    ``channels`` follows the dataset when one is named. The model is built under the dtype policy ``precision``;
-    the global policy is restored afterwards (growing models grow under their own networks' policy).
+    ``channels`` follows the dataset when one is named. The model is built under the dtype policy ``precision``
+    (one of `trainers.precision.PRECISIONS`; ``"auto"``: the machine's fastest, `resolve_precision`, whose record
+    is ``cfg["precision"]``); the global policy is restored afterwards (growing models grow under their own networks'
+    policy).
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"Unknown precision {precision!r}. Known: {', '.join(PRECISIONS)}.")
+    resolved = resolve_precision(precision, float32_because=zoo.get_model_class(name).auto_precision_float32)
     previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(precision)
+    keras.config.set_dtype_policy(resolved.policy)
     try:
-        return _build_compiled(name, config, dataset, strategy, overrides)
+        model, cfg = _build_compiled(name, config, dataset, strategy, overrides)
+        cfg["precision"] = resolved.record()
+        return model, cfg
     finally:
         keras.config.set_dtype_policy(previous)
 
@@ -64,7 +67,7 @@ def _build_compiled(name, config, dataset, strategy, overrides):
 
 
 def train(name, dataset, *, config="default", epochs=None, out=None, strategy="auto", batch_size=None,
-          steps_per_epoch=None, precision="float32", seed=0, verbose="auto", callbacks=(), data_dir=None,
+          steps_per_epoch=None, precision="auto", seed=0, verbose="auto", callbacks=(), data_dir=None,
           backup_every=DEFAULT_EVERY, **overrides):
     """Train model `name` on `dataset` with the config's recipe; returns ``(model, history)``.
 
@@ -92,7 +95,7 @@ def train(name, dataset, *, config="default", epochs=None, out=None, strategy="a
         if is_chief():
             run = {"model": name, "config": config, "dataset": dataset, "epochs": epochs, "batch_size": batch_size,
                    "steps_per_epoch": steps_per_epoch, "strategy": strategy if isinstance(strategy, str) else
-                   type(strategy).__name__, "replicas": strat.num_replicas_in_sync, "precision": precision,
+                   type(strategy).__name__, "replicas": strat.num_replicas_in_sync, "precision": cfg["precision"],
                    "seed": seed, "backup_every": backup_every, "model_config": cfg["model"], "train_config": recipe,
                    "versions": {"tensorflow": tf.__version__, "keras": keras.__version__,
                                 "python": platform.python_version()}}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from zoo.layers import batch_norm
 from zoo.shapes import check_image_size
 
 NORMS = ("batch", "layer", "none")
@@ -17,7 +18,7 @@ NORMS = ("batch", "layer", "none")
 
 def _norm(kind: str, synchronized: bool, name: str):
     if kind == "batch":
-        return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=synchronized, name=name)
+        return batch_norm(name, synchronized, momentum=0.9, epsilon=1e-5)
     if kind == "layer":
         return layers.LayerNormalization(epsilon=1e-5, name=name)
     return layers.Identity(name=name)

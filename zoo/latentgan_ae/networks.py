@@ -18,6 +18,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from zoo.layers import batch_norm
+
 
 def encoder(image_size, channels, widths, latent_dim, name="encoder"):
     if image_size != 2 ** len(widths):
@@ -39,7 +41,7 @@ def decoder(latent_dim, image_size, channels, widths, name="decoder"):
     for i, w in enumerate(widths):
         x = layers.UpSampling2D(4 if i == 0 else 2, interpolation="bilinear")(x)
         x = layers.Conv2D(w, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
-        x = layers.ReLU()(layers.BatchNormalization(name=f"bn{i}")(x))
+        x = layers.ReLU()(batch_norm(f"bn{i}")(x))
     x = layers.UpSampling2D(2, interpolation="bilinear")(x)
     x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
     return keras.Model(z, layers.Activation("tanh", dtype="float32")(x), name=name)

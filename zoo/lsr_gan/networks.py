@@ -10,6 +10,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from zoo.layers import batch_norm
+
 
 def build_discriminator(image_size=32, channels=1, widths=(32, 64, 128), out_channels=3, name="discriminator"):
     """image -> patch logits."""
@@ -21,7 +23,7 @@ def build_discriminator(image_size=32, channels=1, widths=(32, 64, 128), out_cha
     for i, w in enumerate(widths):
         x = layers.Conv2D(w, 4, strides=2, padding="same", use_bias=i == 0, name=f"conv{i}")(x)
         if i:
-            x = layers.BatchNormalization(name=f"bn{i}")(x)
+            x = batch_norm(f"bn{i}")(x)
         x = layers.LeakyReLU(0.2, name=f"lrelu{i}")(x)
     out = layers.Conv2D(out_channels, 4, strides=2, padding="same", dtype="float32", name="logits")(x)
     return keras.Model(x0, out, name=name)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from zoo.layers import batch_norm
 from zoo.shapes import check_image_size
 
 
@@ -39,7 +40,7 @@ def sngan_generator(input_dim, image_size=32, channels=1, width=64, name="genera
             dim, factory = conditional_norm
             x = factory(f"up{i}_cbn")([x, z[:, input_dim - dim:]])
         else:
-            x = layers.BatchNormalization(name=f"up{i}_bn")(x)
+            x = batch_norm(f"up{i}_bn")(x)
         x = layers.ReLU()(x)
     x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
     out = layers.Activation("tanh", dtype="float32", name="tanh")(x)

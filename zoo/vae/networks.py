@@ -11,15 +11,17 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from zoo.layers import batch_norm
+
 
 def res_block(x, filters, name):
     """``ReLU(BN(conv3(ReLU(BN(conv3(x))))) + BN(conv1(x)))``."""
     h = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv1")(x)
-    h = layers.ReLU(name=f"{name}_relu1")(layers.BatchNormalization(name=f"{name}_bn1")(h))
+    h = layers.ReLU(name=f"{name}_relu1")(batch_norm(f"{name}_bn1")(h))
     h = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(h)
-    h = layers.BatchNormalization(name=f"{name}_bn2")(h)
+    h = batch_norm(f"{name}_bn2")(h)
     s = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_shortcut")(x)
-    s = layers.BatchNormalization(name=f"{name}_shortcut_bn")(s)
+    s = batch_norm(f"{name}_shortcut_bn")(s)
     return layers.ReLU(name=f"{name}_out")(layers.Add(name=f"{name}_add")([h, s]))
 
 
@@ -38,7 +40,7 @@ def build_encoder(image_size, channels, latent_dim, widths=(64, 128, 32), hidden
         x = layers.AveragePooling2D(2, name=f"down{i}_pool")(res_block(x, w, f"down{i}"))
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(hidden, use_bias=False, name="fc")(x)
-    x = layers.ReLU(name="fc_relu")(layers.BatchNormalization(name="fc_bn")(x))
+    x = layers.ReLU(name="fc_relu")(batch_norm("fc_bn")(x))
     mu = layers.Dense(latent_dim, dtype="float32", name="mu")(x)
     logvar = layers.Dense(latent_dim, dtype="float32", name="logvar")(x)
     return keras.Model(x0, [mu, logvar], name=name)
@@ -49,7 +51,7 @@ def build_decoder(image_size, channels, latent_dim, widths=(128, 64, 32), base=3
     check_widths(image_size, widths)
     z = keras.Input((latent_dim,), name="latent")
     x = layers.Dense(16 * base, use_bias=False, name="fc")(z)
-    x = layers.ReLU(name="fc_relu")(layers.BatchNormalization(name="fc_bn")(x))
+    x = layers.ReLU(name="fc_relu")(batch_norm("fc_bn")(x))
     x = layers.Reshape((4, 4, base), name="reshape")(x)
     for i, w in enumerate(widths):
         x = res_block(layers.UpSampling2D(2, name=f"up{i}_upsample")(x), w, f"up{i}")
