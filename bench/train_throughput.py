@@ -146,12 +146,12 @@ def make_kerasio(training, steps_per_execution):
 
 
 def _use_keras_batchnorm(net):
-    """Run every `zoo.layers.FusedBatchNormalization` of `net` as the Keras layer it extends."""
-    from zoo.layers import FusedBatchNormalization
+    """Run every `zoo.layers.BatchNormalization` of `net` as the Keras layer it extends (its ``fused=False``)."""
+    from zoo.layers import BatchNormalization
 
     for layer in net.layers:
-        if isinstance(layer, FusedBatchNormalization):
-            layer._fused = lambda *args: False
+        if isinstance(layer, BatchNormalization):
+            layer.fused = False
 
 
 def bn_updates(model, ds) -> bool:

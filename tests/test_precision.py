@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from trainers.precision import PRECISIONS, cpu_flags, resolve_precision
-from zoo.layers import FusedBatchNormalization
+from zoo.layers import BatchNormalization as FusedBatchNormalization
 
 
 def test_auto_follows_the_hardware_it_is_told(monkeypatch):
@@ -111,6 +111,29 @@ def test_fused_batchnorm_falls_back_where_the_kernel_does_not_apply_and_saves_as
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     assert type(loaded.get_layer("bn")) is FusedBatchNormalization and loaded.get_layer("bn").momentum == 0.8
+    assert not FusedBatchNormalization(fused=False)._fused(tf.zeros([2, 4, 4, 3]), None)
+    assert loaded.get_layer("bn").fused and not keras.layers.deserialize(
+        keras.layers.serialize(FusedBatchNormalization(fused=False))).fused
+
+
+def test_weights_saved_from_keras_batchnorm_load_into_the_zoo_layer_and_back(tmp_path):
+    """A .weights.h5 addresses layers by snake-cased class name: the presets were saved with Keras' layer."""
+    def net(bn):
+        return keras.Sequential([keras.Input((4, 4, 3)), keras.layers.Conv2D(3, 1), bn(name="a"), bn(name="b")])
+
+    rng = np.random.RandomState(1)
+    source = net(keras.layers.BatchNormalization)
+    source.set_weights([rng.randn(*w.shape).astype("float32") ** 2 + 0.1 for w in source.get_weights()])
+    source.save_weights(tmp_path / "keras.weights.h5")
+    zoo_net = net(FusedBatchNormalization)
+    zoo_net.load_weights(tmp_path / "keras.weights.h5")
+    for a, b in zip(source.get_weights(), zoo_net.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    zoo_net.save_weights(tmp_path / "zoo.weights.h5")
+    back = net(keras.layers.BatchNormalization)
+    back.load_weights(tmp_path / "zoo.weights.h5")
+    x = rng.randn(2, 4, 4, 3).astype("float32")
+    np.testing.assert_allclose(back(x, training=False), zoo_net(x, training=False), rtol=1e-5, atol=1e-5)
 
 
 def test_the_dcgan_step_under_bfloat16_runs_the_fused_kernel_on_bfloat16():

@@ -134,6 +134,22 @@ def test_resuming_with_other_steps_per_epoch_is_refused(tmp_path):
         train("dcgan", "digits", config="smoke", out=out, epochs=2, steps_per_epoch=5, verbose=0)
 
 
+def test_a_bfloat16_run_resumes_in_bfloat16_under_auto_and_refuses_another_policy(tmp_path):
+    """On any machine: ``auto`` would pick float32 where the CPU lacks bf16, which would not be the same run."""
+    settings = dict(config="smoke", epochs=2, steps_per_epoch=4, verbose=0, backup_every=1)
+    a, ha = train("dcgan", "digits", out=tmp_path / "a", precision="mixed_bfloat16", **settings)
+    out = tmp_path / "b"
+    with pytest.raises(KeyboardInterrupt):
+        train("dcgan", "digits", out=out, precision="mixed_bfloat16", callbacks=[Stop(RNG.randint(1, 7))],
+              **settings)
+    with pytest.raises(ValueError, match="trained in mixed_bfloat16; it resumes exactly only in that policy"):
+        train("dcgan", "digits", out=out, precision="float32", **settings)
+    b, hb = train("dcgan", "digits", out=out, precision="auto", **settings)
+    assert b.generator.dtype_policy.name == "mixed_bfloat16"
+    assert json.loads((out / "run.json").read_text())["precision"]["requested"] == "mixed_bfloat16"
+    assert_same_run(a, b, ha, hb, f"bf16 dcgan resumed under auto (ZOO_KILL_SEED={KILL_SEED})")
+
+
 def test_backup_interval_parsing_and_pruning(tmp_path):
     assert parse_every(500) == ("steps", 500) and parse_every("60s") == ("seconds", 60.0)
     assert parse_every("epoch") == ("epoch", 0.0)

@@ -10,7 +10,7 @@
 
 Under a mixed policy the zoo keeps in float32 what bfloat16 would hurt: variables and optimizer state (Keras' mixed
 policies), the networks' output layers and so every loss, the gradient penalty (`trainers.losses.gradient_penalty`
-casts its interpolates and the critic's outputs), BatchNorm statistics (`zoo.layers.FusedBatchNormalization` keeps
+casts its interpolates and the critic's outputs), BatchNorm statistics (`zoo.layers.BatchNormalization` keeps
 them in float32) and the minibatch standard deviation (`zoo.growing.layers`).
 """
 from __future__ import annotations

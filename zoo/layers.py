@@ -1,6 +1,6 @@
 """Layers the zoo's networks share.
 
-`FusedBatchNormalization` is Keras' `BatchNormalization` run through TensorFlow's fused kernel
+`zoo.layers.BatchNormalization` is Keras' `BatchNormalization` run through TensorFlow's fused kernel
 (``FusedBatchNormV3``) where that kernel applies. Under ``mixed_bfloat16`` (or ``mixed_float16``) Keras' layer casts
 every activation to float32, takes the moments, normalises and casts back: some ten element-wise passes over the
 activation per layer and as many in the backward pass, all in float32 (bench/train_throughput.py measures what that
@@ -19,18 +19,29 @@ CUDNN_MIN_EPSILON = 1.001e-5
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class FusedBatchNormalization(layers.BatchNormalization):
+class BatchNormalization(layers.BatchNormalization):
     """`keras.layers.BatchNormalization` on ``FusedBatchNormV3`` for 4-D channels-last inputs on the TensorFlow
-    backend; everything else (masks, ``synchronized=True``, renorm, other ranks or axes, other backends) runs
-    Keras' own layer unchanged. Same weights, config and saved files as the Keras layer.
+    backend; everything else (masks, ``synchronized=True``, renorm, other ranks or axes, other backends, or
+    ``fused=False``) runs Keras' own layer unchanged.
+
+    The class keeps Keras' class name on purpose: a ``.weights.h5`` file addresses each layer by its snake-cased
+    class name (``batch_normalization_1``...), so weights saved from networks built with Keras' layer (every preset
+    before this layer existed) load into the zoo's and back.
 
     Training mode normalises with the batch statistics, ``y = gamma (x - mean_B) / sqrt(var_B + eps) + beta``, and
     moves ``moving = momentum * moving + (1 - momentum) * batch`` with the biased batch variance, as Keras' layer
     does (the kernel returns the unbiased one, times n / (n - 1) for n = B*H*W; the layer takes that factor back).
     """
 
+    def __init__(self, fused=True, **kwargs):
+        super().__init__(**kwargs)
+        self.fused = bool(fused)
+
+    def get_config(self):
+        return {**super().get_config(), "fused": self.fused}
+
     def _fused(self, inputs, mask) -> bool:
-        return (mask is None and not self.synchronized and not getattr(self, "renorm", False)
+        return (self.fused and mask is None and not self.synchronized and not getattr(self, "renorm", False)
                 and keras.backend.backend() == "tensorflow" and len(inputs.shape) == 4
                 and self.axis in (-1, 3))
 
@@ -61,5 +72,5 @@ class FusedBatchNormalization(layers.BatchNormalization):
 
 
 def batch_norm(name=None, synchronized=False, **kwargs):
-    """The zoo's BatchNorm: `FusedBatchNormalization` (Keras' defaults otherwise: momentum 0.99, epsilon 1e-3)."""
-    return FusedBatchNormalization(synchronized=synchronized, name=name, **kwargs)
+    """The zoo's BatchNorm: `zoo.layers.BatchNormalization` (Keras' defaults otherwise: momentum 0.99, eps 1e-3)."""
+    return BatchNormalization(synchronized=synchronized, name=name, **kwargs)

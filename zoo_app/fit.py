@@ -16,7 +16,7 @@ import tensorflow as tf
 import zoo
 from trainers.callbacks import standard_callbacks
 from trainers.precision import resolve_precision
-from trainers.resume import DEFAULT_EVERY, ExactBackup
+from trainers.resume import DEFAULT_EVERY, ExactBackup, select_backup
 from trainers.strategy import get_strategy, is_chief
 
 OPTIMIZER_KEYS = ("optimizer", "g_optimizer", "d_optimizer")
@@ -66,6 +66,24 @@ def _build_compiled(name, config, dataset, strategy, overrides):
     return model, cfg
 
 
+def resumed_precision(out, precision) -> dict | None:
+    """The precision record of the run a `train` call into `out` resumes (None for a fresh run).
+
+    A backup holds float32 weights in every policy, but the steps after it are bit-identical to the uninterrupted
+    run's only under the same dtype policy: ``"auto"`` takes the recorded one (another machine, or an environment
+    that turned oneDNN off, would pick another), and a named precision that differs from it is refused."""
+    if out is None or not (Path(out) / "run.json").exists() or select_backup(Path(out) / "backup") is None:
+        return None
+    record = json.loads((Path(out) / "run.json").read_text()).get("precision")
+    if not isinstance(record, dict) or "policy" not in record:
+        return None  # a run from before precision was recorded
+    if precision not in ("auto", record["policy"]):
+        raise ValueError(f"{out} holds a run trained in {record['policy']}; it resumes exactly only in that policy. "
+                         f"Pass precision='auto' (or {record['policy']!r}) to resume it, or another `out` to start a "
+                         f"new run in {precision}.")
+    return record
+
+
 def train(name, dataset, *, config="default", epochs=None, out=None, strategy="auto", batch_size=None,
           steps_per_epoch=None, precision="auto", seed=0, verbose="auto", callbacks=(), data_dir=None,
           backup_every=DEFAULT_EVERY, **overrides):
@@ -79,8 +97,11 @@ def train(name, dataset, *, config="default", epochs=None, out=None, strategy="a
     """
     strat = get_strategy(strategy) if isinstance(strategy, str) else strategy
     keras.utils.set_random_seed(seed)
-    model, cfg = build_compiled(name, config, dataset=dataset, strategy=strat, precision=precision, seed=seed,
-                                **overrides)
+    recorded = resumed_precision(out, precision)
+    model, cfg = build_compiled(name, config, dataset=dataset, strategy=strat,
+                                precision=recorded["policy"] if recorded else precision, seed=seed, **overrides)
+    if recorded:
+        cfg["precision"] = recorded  # the choice (and its reason) of the run's first call
     recipe = cfg["train"]
     epochs = epochs or recipe["epochs"]
     batch_size = batch_size or recipe["batch_size"]
