@@ -38,8 +38,8 @@ PRESETS = {  # name: (run directory, what it is)
                                                    "(docs/results/latent_distribution.md)"),
     "lsc_conditioned_gan_mnist": (RUNS / "latent/lscc_mnist_s0", "scripts/latent_distribution_study.py lscc_mnist_s0 "
                                                                  "(docs/results/latent_distribution.md)"),
-    "lsc_conditioned_gan_fashion_mnist": (RUNS / "latent/lscc_fashion_s0",
-                                          "scripts/latent_distribution_study.py lscc_fashion_s0 "
+    "lsc_conditioned_gan_fashion_mnist": (RUNS / "latent/lscc_fashion32_s0",
+                                          "scripts/latent_distribution_study.py lscc_fashion32_s0 "
                                           "(docs/results/latent_distribution.md)"),
 }
 # presets stored at half size (issue 14: under 10 MB; their metrics are measured on the loaded float16 preset)

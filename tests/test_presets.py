@@ -65,7 +65,7 @@ def test_feature_conditioned_presets_condition_as_issue_15_asks():
     cards = {n: pretrained.read_card(pretrained.find_preset(n)) for n in
              ("lsc_conditioned_gan_mnist", "lsc_conditioned_gan_fashion_mnist", "sngan_mnist")}
     assert cards["lsc_conditioned_gan_mnist"]["conditioning"]["conditional_accuracy"] >= 0.72
-    assert cards["lsc_conditioned_gan_fashion_mnist"]["conditioning"]["conditional_accuracy"] >= 0.50
+    assert cards["lsc_conditioned_gan_fashion_mnist"]["conditioning"]["conditional_accuracy"] >= 0.60
     fd = {n: next(r["value"] for r in c["metrics"] if r["metric"] == "fd_classifier") for n, c in cards.items()}
     assert fd["lsc_conditioned_gan_mnist"] <= 1.2 * fd["sngan_mnist"], fd
 
