@@ -23,13 +23,12 @@ Writes docs/results/latent_distribution.json and the tables of docs/results/late
 """
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
-from markdown_tables import fill, last_epoch, mean_std, pct, seed_groups
+from markdown_tables import fill, last_epoch, mean_std, pct, seed_groups, study_main
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1, 2)
@@ -181,13 +180,7 @@ def tables(result: dict) -> dict:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("command", choices=("train", "report"))
-    p.add_argument("--out", default=str(ROOT / "runs" / "latent"))
-    p.add_argument("--only", default="")
-    a = p.parse_args(argv)
-    only = set(a.only.split(",")) if a.only else None
-    train_all(Path(a.out), only) if a.command == "train" else report(Path(a.out), only)
+    study_main(__doc__, ROOT / "runs" / "latent", train_all, report, argv)
 
 
 if __name__ == "__main__":

@@ -21,12 +21,11 @@ Writes docs/results/latentgan_ae.json and the tables of docs/results/latent_dist
 """
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import numpy as np
-from markdown_tables import fill, last_epoch, mean_std, pct, seed_groups
+from markdown_tables import fill, last_epoch, mean_std, pct, seed_groups, study_main
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1, 2)
@@ -168,13 +167,7 @@ def tables(result: dict) -> dict:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("command", choices=("train", "report"))
-    p.add_argument("--out", default=str(ROOT / "runs" / "lgae"))
-    p.add_argument("--only", default="")
-    a = p.parse_args(argv)
-    only = set(filter(None, a.only.split(",")))
-    (train_all if a.command == "train" else report)(Path(a.out), only)
+    study_main(__doc__, ROOT / "runs" / "lgae", train_all, report, argv)
 
 
 if __name__ == "__main__":

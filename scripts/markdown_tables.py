@@ -1,8 +1,10 @@
 """The study scripts' one way of writing numbers into the docs: each table replaces the text between
 ``<!-- begin:KEY -->`` and ``<!-- end:KEY -->`` in a markdown file, so the prose around it stays hand-written; and
-their shared helpers: seed summaries (`seed_groups`, `mean_std`) and a run's last logged epoch."""
+their shared helpers: seed summaries (`seed_groups`, `mean_std`), a run's last logged epoch and the
+``train|report [--out D] [--only a,b]`` command line (`study_main`)."""
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -52,3 +54,15 @@ def last_epoch(run: Path) -> dict:
 
     rows = list(csv.DictReader(open(Path(run) / "history.csv")))
     return {k: float(v) for k, v in rows[-1].items() if v not in ("NA", "")}
+
+
+def study_main(doc: str, default_out: Path, train_all, report, argv=None) -> None:
+    """``train`` (every run of the study not yet finished, resuming killed ones) or ``report`` into the docs, over
+    the runs under ``--out``; ``--only a,b`` restricts either to those runs."""
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("command", choices=("train", "report"))
+    p.add_argument("--out", default=str(default_out))
+    p.add_argument("--only", default="", help="comma-separated run names (default: every run)")
+    a = p.parse_args(argv)
+    only = set(filter(None, a.only.split(","))) or None
+    (train_all if a.command == "train" else report)(Path(a.out), only)

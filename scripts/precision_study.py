@@ -18,14 +18,13 @@ Writes docs/results/precision.json and the table of docs/results/precision.md.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import time
 from pathlib import Path
 
 import numpy as np
-from markdown_tables import fill, mean_std, seed_groups
+from markdown_tables import fill, mean_std, seed_groups, study_main
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1, 2)
@@ -110,13 +109,7 @@ def table(groups: dict) -> str:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("command", choices=("train", "report"))
-    p.add_argument("--out", default=str(ROOT / "runs" / "precision"))
-    p.add_argument("--only", default="")
-    a = p.parse_args(argv)
-    only = set(a.only.split(",")) if a.only else None
-    train_all(Path(a.out), only) if a.command == "train" else report(Path(a.out), only)
+    study_main(__doc__, ROOT / "runs" / "precision", train_all, report, argv)
 
 
 if __name__ == "__main__":
