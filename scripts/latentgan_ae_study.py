@@ -25,7 +25,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from markdown_tables import fill, last_epoch, mean_std, pct, seed_groups, study_main
+from markdown_tables import fill, finished_runs, last_epoch, mean_std, pct, seed_groups, study_main
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1, 2)
@@ -103,29 +103,18 @@ KEYS = ("error", "purity", "kmeans_error", "kmeans_purity", "diversity", "fd_cla
 
 
 def report(out: Path, only=None):
-    import keras
-
-    import zoo
-    from zoo.metrics import ClassifierFeatures
     from zoo.metrics.record import machine
 
     docs = ROOT / "docs" / "results"
     path = docs / "latentgan_ae.json"
     saved = json.loads(path.read_text()) if path.exists() else {}
-    res, tests, nets = saved.get("runs", {}), {}, {}
-    for name, (dataset, config, overrides, seed) in RUNS.items():
+    res = saved.get("runs", {})
+    for name, (dataset, config, overrides, seed), model, (x, y), net in finished_runs(RUNS, out, only):
         run = out / name
-        if (only and name not in only) or not (run / "model.keras").exists():
-            continue
-        if dataset not in tests:
-            tests[dataset] = zoo.load_arrays(dataset, "test", image_size=32)
-            nets[dataset] = ClassifierFeatures(dataset)
-        model = keras.saving.load_model(run / "model.keras")
-        x, y = tests[dataset]
         last = last_epoch(run)
         res[name] = {"dataset": dataset, "config": config, "overrides": overrides, "seed": seed, "n_test": int(len(y)),
                      "epochs": int(last["epoch"]) + 1, "mi_categorical": last.get("mi_categorical", float("nan")),
-                     **measure(model, x, y, dataset, nets[dataset])}
+                     **measure(model, x, y, dataset, net)}
         print(name, {k: v for k, v in res[name].items() if "protocol" not in k and k != "diversity_per_code"},
               flush=True)
         if seed == 0 and not overrides:

@@ -56,6 +56,27 @@ def last_epoch(run: Path) -> dict:
     return {k: float(v) for k, v in rows[-1].items() if v not in ("NA", "")}
 
 
+def finished_runs(runs: dict, out: Path, only=None):
+    """``(name, (dataset, config, overrides, seed), model, (x_test, y_test), classifier)`` for every run of a
+    study's ``RUNS`` (name -> (dataset, config, overrides, seed)) that has a saved ``model.keras`` under `out`
+    (and is in `only`, when given); test arrays at 32x32 and the project classifier loaded once per dataset."""
+    import keras
+
+    import zoo
+    from zoo.metrics import ClassifierFeatures
+
+    tests, nets = {}, {}
+    for name, spec in runs.items():
+        run = Path(out) / name
+        if (only and name not in only) or not (run / "model.keras").exists():
+            continue
+        dataset = spec[0]
+        if dataset not in tests:
+            tests[dataset] = zoo.load_arrays(dataset, "test", image_size=32)
+            nets[dataset] = ClassifierFeatures(dataset)
+        yield name, spec, keras.saving.load_model(run / "model.keras"), tests[dataset], nets[dataset]
+
+
 def study_main(doc: str, default_out: Path, train_all, report, argv=None) -> None:
     """``train`` (every run of the study not yet finished, resuming killed ones) or ``report`` into the docs, over
     the runs under ``--out``; ``--only a,b`` restricts either to those runs."""

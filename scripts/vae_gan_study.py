@@ -1,4 +1,4 @@
-"""Fashion-MNIST 32x32 study of the VAE-GAN hybrids (issue 4; docs/results/vae_gan.md).
+"""Fashion-MNIST 32x32 study of LSR-GAN (issue 4; docs/results/vae_gan.md; LSC-GAN's is scripts/lsc_gan_study.py).
 
     python scripts/vae_gan_study.py train  [--out runs/vae_gan]    # trains what is missing (resumes a killed run)
     python scripts/vae_gan_study.py report [--out runs/vae_gan]    # measures, writes the tables and figures
@@ -8,8 +8,6 @@ Runs (config ``fashion32`` of each model, seed 0):
 
 * ``lsr_b{beta}``: `lsr_gan`, 8 epochs of VAE (beta) then 8 of LSR-GAN with lambda = 1, beta in BETAS;
 * ``lsr_b1_l{lambda}``: LSR-GAN stage 2 only, from the beta = 1 run's VAE, lambda in LAMBDAS;
-* ``lsc``: `lsc_gan`, LSC-VAE then LSC-GAN (20 latent dimensions per class); ``lsc_frozen``: the same with the
-  encoder frozen in stage 2;
 * ``lsr_b1_long``: ``lsr_b1`` continued to 40 epochs (32 of LSR-GAN), for the random-sample comparison.
 """
 from __future__ import annotations
@@ -40,8 +38,6 @@ def runs() -> list[tuple[str, str, dict]]:
     out = [(f"lsr_b{_tag(b)}", "lsr_gan", {"beta": b}) for b in BETAS]
     out += [(f"lsr_b1_l{_tag(lam)}", "lsr_gan", {"lsr_weight": lam, "vae_epochs": 0, "vae_from": "lsr_b1"})
             for lam in LAMBDAS]
-    out.append(("lsc", "lsc_gan", {}))
-    out.append(("lsc_frozen", "lsc_gan", {"stage2_encoder": "frozen"}))
     out.append(("lsr_b1_long", "lsr_gan", {"beta": 1.0, "continue_from": "lsr_b1", "epochs": LONG_EPOCHS}))
     return out
 
@@ -122,43 +118,6 @@ def lsr_vs_vae(model, real, seeds, n=2000, seed=0):
     return out
 
 
-def lsc_measure(model, net, per_class=200, edit_per_class=20):
-    """Conditional accuracy per class (generator and LSC-VAE decoder), and the class-change rate of latent
-    arithmetic: z_i - n_i + n_j (swap) and z_i + n_j (eq. 8 as written), classified as j."""
-    k = model.attributes.size
-    out = {}
-    for which in ("generator", "decoder"):
-        g = getattr(model, which)
-        images = np.concatenate([g(model.attribute_latent([c], per_class, seed=c), training=False) for c in range(k)])
-        requested = np.repeat(np.arange(k), per_class)
-        pred = net.predict_labels(images)
-        out[f"{which}_accuracy"] = float(np.mean(pred == requested))
-        out[f"{which}_per_class"] = {model.attributes.names[c]: float(np.mean(pred[requested == c] == c))
-                                     for c in range(k)}
-    for mode in ("swap", "add"):
-        hits, n = 0, 0
-        for i in range(k):
-            z = model.attribute_latent([i], edit_per_class, seed=100 + i)
-            for j in range(k):
-                if j == i:
-                    continue
-                edited = model.edit(z, add=[j], remove=[i] if mode == "swap" else ())
-                hits += int(np.sum(net.predict_labels(model.generator(edited, training=False)) == j))
-                n += edit_per_class
-        out[f"edit_{mode}_rate"] = hits / n
-        out["edit_images"] = n
-    strengths = STRENGTHS
-    probs = {s: [] for s in strengths}
-    for i in range(k):
-        z = model.attribute_latent([i], edit_per_class, seed=200 + i)
-        for s in strengths:
-            logits = net.logits(model.generator(model.edit(z, add={i: s - 1.0}), training=False))
-            probs[s].append(float(tf.nn.softmax(logits)[:, i].numpy().mean()))
-    out["strength_own_class_probability"] = {f"{s:g}": float(np.mean(v)) for s, v in probs.items()}
-    out["compression_rate"] = model.compression_rate()
-    return out
-
-
 # ------------------------------------------------------------------ figures
 def figures(out: Path, fig: Path, xt):
     from zoo.visualize import save_grid
@@ -172,26 +131,6 @@ def figures(out: Path, fig: Path, xt):
     sweep = [_load(out / name) for name, *_ in runs() if name.startswith("lsr_") and name != "lsr_b1_long"]
     rows = [xt[:12]] + [m.generator(m.encoder(xt[:12], training=False)[0], training=False) for m in sweep]
     save_grid(np.concatenate(rows), fig / "lsr_sweep_seeded.png", cols=12)
-    for name in ("lsc", "lsc_frozen"):
-        if (out / name / "model.keras").exists():
-            lsc_figures(_load(out / name), fig, name)
-
-
-def lsc_figures(lsc, fig: Path, name: str):
-    from zoo.visualize import save_grid
-
-    k = lsc.attributes.size
-    save_grid(np.concatenate([lsc.generate_attributes([c], 10, seed=c) for c in range(k)]),
-              fig / f"{name}_classes.png", cols=10)
-    z = np.concatenate([lsc.attribute_latent([i], 1, seed=300 + i) for i in range(k)])
-    # row i: z_i, then z_i - n_i + n_j for j = 0..k-1 (eq. 8 with class i's block removed)
-    swap = [lsc.generator(np.concatenate([z[i:i + 1]] + [lsc.edit(z[i:i + 1], add=[j], remove=[i])
-                                                         for j in range(k)])) for i in range(k)]
-    save_grid(np.concatenate(swap), fig / f"{name}_edit.png", cols=k + 1)
-    # row i: class i's block at strength -1 (inverse), 0, 1 (as trained), 2 (stronger)
-    strength = [lsc.generator(np.concatenate([lsc.edit(z[i:i + 1], add={i: s - 1.0}) for s in STRENGTHS]))
-                for i in range(k)]
-    save_grid(np.concatenate(strength), fig / f"{name}_strength.png", cols=len(STRENGTHS))
 
 
 def _load(run: Path):
@@ -223,15 +162,9 @@ def report(out: Path, docs: Path, only=None):
             continue
         model = _load(run)
         entry = {"model": model_name, "overrides": overrides, "run": json.loads((run / "run.json").read_text())}
-        if model_name == "lsr_gan":
-            entry["sweep"] = seeded_table(model, xt[:1000], yt[:1000], net)
-            if name in ("lsr_b1", "lsr_b1_long"):
-                entry["lsr_vs_vae"] = lsr_vs_vae(model, xt[2000:4000], xt[:2000])
-        else:
-            entry["lsc"] = lsc_measure(model, net)
-            fd = metrics.compute("fd_classifier", real=xt[2000:4000], fake=model.generate(2000, seed=0).numpy(),
-                                 dataset="fashion_mnist", split="test", seed=0)
-            entry["fd_classifier_random"] = fd.value
+        entry["sweep"] = seeded_table(model, xt[:1000], yt[:1000], net)
+        if name in ("lsr_b1", "lsr_b1_long"):
+            entry["lsr_vs_vae"] = lsr_vs_vae(model, xt[2000:4000], xt[:2000])
         result["runs"][name] = entry
         print(name, json.dumps({k: v for k, v in entry.items() if k != "run"}, default=str)[:1500], flush=True)
     path.write_text(json.dumps(result, indent=1, default=str))

@@ -85,6 +85,11 @@ def test_attribute_sampling_on_a_saved_lsc_gan_run(tmp_path, capsys):
     assert status == 0 and (tmp_path / "a.png").stat().st_size > 100
     status, _, err = zoo_in_process(capsys, "sample", "--run", str(run), "--attributes", "Shoe")
     assert status == 2 and "Valid attributes (index: name): 0: T-shirt/top" in err
+    status, out, _ = zoo_in_process(capsys, "evaluate", "--run", str(run), "--n", "200",
+                                    "--metrics", "lsc_block_probe,lsc_attribute_accuracy")
+    assert status == 0 and "lsc_block_probe" in out and "lsc_attribute_accuracy" in out
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert {r["name"] for r in records} == {"lsc_block_probe", "lsc_attribute_accuracy"}
     status, _, err = zoo_in_process(capsys, "sample", "--run", str(run), "--attributes", "Bag=x")
     assert status == 2 and "must be a number" in err
 
@@ -95,8 +100,13 @@ def test_lsc_gan_trains_exports_and_samples_by_attribute(tmp_path, capsys):
     zoo_cli("train", "lsc_gan", "--dataset", "fashion_mnist", "--config", "smoke", "--out", str(run), "--verbose", "2")
     assert (run / "export" / "1" / "saved_model.pb").exists()
     history = (run / "history.csv").read_text().splitlines()
-    assert "kl_generated" in history[0] and len(history) == 3  # header + one epoch per stage
+    assert "consistency" in history[0] and len(history) == 3  # header + one epoch per stage
     zoo_cli("sample", "--run", str(run), "--n", "8", "--attributes", "Bag=2,0=-1", "--out", str(tmp_path / "a.png"))
     assert (tmp_path / "a.png").stat().st_size > 100
     status, _, err = zoo_in_process(capsys, "sample", "--run", str(run), "--attributes", "Shoe")
     assert status == 2 and "Valid attributes (index: name): 0: T-shirt/top" in err
+    status, out, _ = zoo_in_process(capsys, "evaluate", "--run", str(run), "--n", "200",
+                                    "--metrics", "lsc_block_probe,lsc_attribute_accuracy")
+    assert status == 0 and "lsc_block_probe" in out and "lsc_attribute_accuracy" in out
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert {r["name"] for r in records} == {"lsc_block_probe", "lsc_attribute_accuracy"}

@@ -85,6 +85,21 @@ def gradient_penalty(critic: Callable, real, fake, epsilon):
     return tf.reduce_mean(tf.square(norms - 1.0))
 
 
+def r1_penalty(critic: Callable, real):
+    """R1 (Mescheder et al. 2018): ``E_x ||grad_x D(x)||^2`` on real images; returns ``(D(real), penalty)``.
+
+    D's output is averaged over its non-batch entries (a patch map's logits, as the losses average them) before
+    the gradient, so the penalty is that of the per-image logit the loss sees. The caller weights it by gamma / 2.
+    """
+    real = tf.cast(real, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(real)
+        logits = tf.cast(critic(real), tf.float32)
+        total = tf.reduce_sum(tf.reduce_mean(tf.reshape(logits, [tf.shape(logits)[0], -1]), -1))
+    grads = tape.gradient(total, real)
+    return logits, tf.reduce_mean(tf.reduce_sum(tf.reshape(tf.square(grads), [tf.shape(grads)[0], -1]), -1))
+
+
 class LossPair(NamedTuple):
     d: Callable
     g: Callable

@@ -12,14 +12,14 @@ from zoo.vae.model import VAE
 from zoo.vae.networks import build_decoder
 
 
-def attach_gan(model, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path):
+def attach_gan(model, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path, r1_weight=0.0):
     """Stage 2's networks on a VAE: a generator of the decoder's architecture, the table-3 discriminator, the stage
     schedule (`zoo.lsr_gan.stages.TwoStageMixin`), and optionally a trained VAE's weights."""
     model.d_widths, model.d_out_channels = tuple(d_widths), int(d_out_channels)
     model.generator = build_decoder(model.image_size, model.channels, model.latent_dim, model.decoder_widths,
                                     model.base, name="generator")
     model.discriminator = build_discriminator(model.image_size, model.channels, model.d_widths, model.d_out_channels)
-    model._init_stages(vae_epochs, generator_init, loss)
+    model._init_stages(vae_epochs, generator_init, loss, r1_weight)
     if vae_path is not None:
         model.load_vae(vae_path)
 
@@ -28,7 +28,8 @@ def gan_config(model) -> dict:
     """The constructor kwargs `attach_gan` took (``vae_path`` None: the saved weights hold the VAE, so reloading a
     model must not need the VAE's file)."""
     return {"loss": model.loss_name, "d_widths": model.d_widths, "d_out_channels": model.d_out_channels,
-            "vae_epochs": model.vae_epochs, "generator_init": model.generator_init, "vae_path": None}
+            "vae_epochs": model.vae_epochs, "generator_init": model.generator_init, "vae_path": None,
+            "r1_weight": model.r1_weight}
 
 
 @register_model("lsr_gan", family="vae_gan", configs=CONFIGS)
@@ -57,18 +58,19 @@ class LSRGAN(TwoStageMixin, VAE):
         d_widths, d_out_channels: the table-3 discriminator (32, 64, 128; 3 output channels).
         vae_epochs, generator_init: see `zoo.lsr_gan.stages.TwoStageMixin`.
         vae_path: a trained `vae`'s ``model.keras`` to start from.
+        r1_weight: gamma of an R1 penalty on the discriminator (`zoo.lsr_gan.stages.TwoStageMixin`; 0: none).
         **kwargs: the VAE's (`zoo.vae.VAE`): image_size, channels, latent_dim, beta, reconstruction, widths, seed.
     """
 
     latent_term_name = "lsr"
 
     def __init__(self, lsr_weight=1.0, lsr_reduction="mean", loss="non_saturating", d_widths=(32, 64, 128),
-                 d_out_channels=3, vae_epochs=10, generator_init="decoder", vae_path=None, **kwargs):
+                 d_out_channels=3, vae_epochs=10, generator_init="decoder", vae_path=None, r1_weight=0.0, **kwargs):
         if lsr_reduction not in losses.REDUCTIONS:
             raise ValueError(f"Unknown lsr_reduction {lsr_reduction!r}. Known: {', '.join(losses.REDUCTIONS)}.")
         super().__init__(**kwargs)
         self.lsr_weight, self.lsr_reduction = float(lsr_weight), lsr_reduction
-        attach_gan(self, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path)
+        attach_gan(self, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path, r1_weight)
 
     def get_config(self):
         return {**super().get_config(), **gan_config(self), "lsr_weight": self.lsr_weight,

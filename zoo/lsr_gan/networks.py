@@ -13,17 +13,22 @@ from keras import layers
 from zoo.layers import batch_norm
 
 
+def trunk(x, widths):
+    """conv4x4 stride 2 per width, BatchNorm after all but the first, LeakyReLU 0.2."""
+    for i, w in enumerate(widths):
+        x = layers.Conv2D(w, 4, strides=2, padding="same", use_bias=i == 0, name=f"conv{i}")(x)
+        if i:
+            x = batch_norm(f"bn{i}")(x)
+        x = layers.LeakyReLU(0.2, name=f"lrelu{i}")(x)
+    return x
+
+
 def build_discriminator(image_size=32, channels=1, widths=(32, 64, 128), out_channels=3, name="discriminator"):
     """image -> patch logits."""
     if image_size % 2 ** (len(widths) + 1):
         raise ValueError(f"image_size={image_size} must be divisible by {2 ** (len(widths) + 1)} for "
                          f"{len(widths) + 1} stride-2 convolutions; the paper uses 32.")
     x0 = keras.Input((image_size, image_size, channels), name="image")
-    x = x0
-    for i, w in enumerate(widths):
-        x = layers.Conv2D(w, 4, strides=2, padding="same", use_bias=i == 0, name=f"conv{i}")(x)
-        if i:
-            x = batch_norm(f"bn{i}")(x)
-        x = layers.LeakyReLU(0.2, name=f"lrelu{i}")(x)
+    x = trunk(x0, widths)
     out = layers.Conv2D(out_channels, 4, strides=2, padding="same", dtype="float32", name="logits")(x)
     return keras.Model(x0, out, name=name)

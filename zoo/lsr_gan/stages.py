@@ -37,6 +37,7 @@ class TwoStageMixin:
     Stage 2 is one discriminator step then one generator step per batch ("tick-tock", LSR-GAN 2.2), with
 
         L_D = adversarial critic loss (``loss``: LSR-GAN's non-saturating eq. 3, LSC-GAN's least squares eq. 2)
+              + r1_weight / 2 * E_x ||grad_x D(x)||^2   (R1 on real images; 0 in both papers)
         L_G = adversarial generator loss + ``latent_term(z, G(z), prior_mean)``
 
     where the subclass defines the latent term (LSR-GAN: lambda * -log q(z|G(z)); LSC-GAN: KL(Q(z|G(z_S)) ||
@@ -51,13 +52,15 @@ class TwoStageMixin:
     latent_term_name = "latent_term"
     stage = 1
 
-    def _init_stages(self, vae_epochs, generator_init, loss):
+    def _init_stages(self, vae_epochs, generator_init, loss, r1_weight=0.0):
         if generator_init not in self.GENERATOR_INITS:
             raise ValueError(f"Unknown generator_init {generator_init!r}. Known: {', '.join(self.GENERATOR_INITS)}.")
         if int(vae_epochs) < 0:
             raise ValueError(f"vae_epochs must be >= 0, got {vae_epochs!r}.")
         self.vae_epochs, self.generator_init = int(vae_epochs), generator_init
-        self.loss_name, self.loss_pair = loss, losses_lib.get_loss(loss)
+        if float(r1_weight) < 0:
+            raise ValueError(f"r1_weight must be >= 0, got {r1_weight!r}.")
+        self.loss_name, self.loss_pair, self.r1_weight = loss, losses_lib.get_loss(loss), float(r1_weight)
         self.second_stage = keras.Variable(0, dtype="int32", trainable=False, name="second_stage")
         self.noise_seed_generator = keras.random.SeedGenerator(None if self.seed is None else self.seed + 1)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -96,9 +99,6 @@ class TwoStageMixin:
     def metrics(self):
         return self.vae_metrics() + self.gan_metrics()
 
-    def vae_metrics(self):
-        return [self.loss_tracker, self.recon_tracker, self.kl_tracker]
-
     def gan_metrics(self):
         return [self.d_loss_tracker, self.g_loss_tracker, self.latent_tracker]
 
@@ -123,6 +123,10 @@ class TwoStageMixin:
         """``(z, prior_mean)`` for the generator: z ~ N(0, I) and no prior mean (LSC-GAN overrides both)."""
         return self.replica_normal(batch), None
 
+    def discriminator_condition(self, data):
+        """What a conditional discriminator takes beside the image (None: an unconditional one)."""
+        return None
+
     def latent_term(self, z, fake, prior_mean):
         """``(what L_G adds, the unweighted term that is logged)``."""
         raise NotImplementedError(f"{type(self).__name__} must define its generator's latent term.")
@@ -132,16 +136,21 @@ class TwoStageMixin:
         batch = tf.shape(real)[0]
         z, _ = self.gan_latent(data, batch)
         fake = self.generator(z, training=True)
+        condition = self.discriminator_condition(data)
+        critic = lambda x: self.discriminator(x if condition is None else [x, condition], training=True)  # noqa
         with tf.GradientTape() as tape:
-            d_loss = self.loss_pair.d(tf.cast(self.discriminator(real, training=True), tf.float32),
-                                      tf.cast(self.discriminator(fake, training=True), tf.float32))
-            scaled = scaled_loss(self.d_optimizer, d_loss)
+            if self.r1_weight:
+                real_logits, r1 = losses_lib.r1_penalty(critic, real)
+            else:
+                real_logits, r1 = tf.cast(critic(real), tf.float32), 0.0
+            d_loss = self.loss_pair.d(real_logits, tf.cast(critic(fake), tf.float32))
+            scaled = scaled_loss(self.d_optimizer, d_loss + 0.5 * self.r1_weight * r1)
         apply_gradients(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
         z, prior_mean = self.gan_latent(data, batch)
         variables = self.generator_variables()
         with tf.GradientTape() as tape:
             fake = self.generator(z, training=True)
-            g_loss = self.loss_pair.g(tf.cast(self.discriminator(fake, training=True), tf.float32))
+            g_loss = self.loss_pair.g(tf.cast(critic(fake), tf.float32))
             weighted, term = self.latent_term(z, fake, prior_mean)
             scaled = scaled_loss(self.g_optimizer, g_loss + weighted)
         apply_gradients(self.g_optimizer, tape, scaled, variables)
@@ -149,15 +158,14 @@ class TwoStageMixin:
 
     def train_step(self, data):
         if self.stage == 1:
-            loss, recon, kl = self.vae_step(data)
-            for tracker, value in zip(self.vae_metrics(), (loss, recon, kl)):
+            for tracker, value in zip(self.vae_metrics(), self.vae_step(data)):
                 tracker.update_state(value)
             logs = self.stage_logs(self.vae_metrics(), self.gan_metrics())
         else:
             active = self.gan_metrics() + [self.loss_tracker]
             for tracker, value in zip(active, self.gan_step(data)):
                 tracker.update_state(value)
-            logs = self.stage_logs(active, [self.recon_tracker, self.kl_tracker])
+            logs = self.stage_logs(active, self.vae_metrics()[1:])
         return strategy_lib.distributed_logs(logs)
 
     def test_step(self, data):

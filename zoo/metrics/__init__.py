@@ -16,7 +16,13 @@ clustering             unsupervised classification error (one-to-one Hungarian) 
 sharpness              luminance-normalised Laplacian (LSR-GAN 2.2)
 knn_same_class         same-class rate of the 1st/2nd/5th nearest neighbour in a latent space
 mode_coverage          2-D mixtures: modes captured and high-quality-sample rate (3 sigma)
+lsc_attribute_accuracy LSC models: G(z), z ~ N(n_c, I), labelled c (`zoo.metrics.attribute_control`)
+lsc_edit               LSC models: eq. 8's G(z_i - n_i + n_j) labelled j
+lsc_block_probe        LSC models: the attribute read from the encoder's blocks on real images
+lsc_block_swap         LSC models: G(mu(x) - n_i + n_j) of real images labelled j
 =====================  ======================================================================
+
+The ``lsc_*`` metrics take the model (``compute(name, model=m, dataset=...)``); `evaluate_generator` passes it.
 
 Example:
     >>> from zoo import metrics
@@ -31,11 +37,12 @@ from typing import Callable
 
 import numpy as np
 
-from zoo.metrics import scores
+from zoo.metrics import attribute_control, scores
 from zoo.metrics.features import ClassifierFeatures, InceptionFeatures, WeightsHashError, feature_network
 from zoo.metrics.record import MetricRecord, protocol
 
 METRICS: dict[str, Callable] = {}
+MODEL_METRICS = attribute_control.MODEL_METRICS
 
 
 def register_metric(name: str):
@@ -183,7 +190,9 @@ def evaluate_generator(model, dataset: str, names=("fd_classifier", "kid_classif
                            for i in range(0, n_fake, 500)])
     records = []
     for name in names:
-        if name == "sharpness":
+        if name in MODEL_METRICS:
+            rec = compute(name, model=model, dataset=dataset, split=split, seed=seed)
+        elif name == "sharpness":
             rec = compute(name, images=fake, split="generated", seed=seed)
         elif name == "mode_coverage":
             rec = compute(name, points=fake, dataset=dataset, seed=seed)
@@ -196,5 +205,7 @@ def evaluate_generator(model, dataset: str, names=("fd_classifier", "kid_classif
     return records
 
 
-__all__ = ["METRICS", "ClassifierFeatures", "InceptionFeatures", "MetricRecord", "WeightsHashError", "compute",
+METRICS.update(MODEL_METRICS)
+
+__all__ = ["METRICS", "MODEL_METRICS", "ClassifierFeatures", "InceptionFeatures", "MetricRecord", "WeightsHashError", "compute",
            "evaluate_generator", "list_metrics", "register_metric", "sanity_sets", "scores"]

@@ -2,7 +2,8 @@
 
 * ``sse``: sum of squared errors, ``sum_d (x_d - y_d)^2``.
 * ``bernoulli``: binary cross-entropy of pixels mapped to [0, 1], ``-sum_d [p_d log q_d + (1 - p_d) log(1 - q_d)]``
-  with ``p = (x + 1) / 2``, ``q = (y + 1) / 2``.
+  with ``p = (x + 1) / 2``, ``q = clip((y + 1) / 2, eps, 1 - eps)``. ``eps = 1e-6`` because float32 rounds
+  ``1 - 1e-8`` to 1 (a saturated tanh then gave ``0 * log 0 = NaN``), and ``xlogy`` makes ``0 * log q`` exactly 0.
 * ``optimal_variance`` (LSR-GAN appendix A): a Gaussian likelihood whose shared variance is set to its optimum,
   sigma^2 = MSE, gives ``-log p(x|z) = D/2 log(MSE) + const``, i.e. ``0.5 * D * log(mean_d (x_d - y_d)^2)``.
 * KL of N(mu, exp(logvar)) from N(m, I): ``0.5 * sum_k ((mu_k - m_k)^2 + exp(logvar_k) - 1 - logvar_k)``; m = 0 is the
@@ -19,7 +20,7 @@ import tensorflow as tf
 RECONSTRUCTIONS = ("sse", "bernoulli", "optimal_variance")
 
 
-def reconstruction_loss(x, y, kind="optimal_variance", eps=1e-8):
+def reconstruction_loss(x, y, kind="optimal_variance", eps=1e-6):
     """Per-example reconstruction term of images `x` (target) and `y` (decoded), both in [-1, 1]."""
     x, y = tf.cast(x, tf.float32), tf.cast(y, tf.float32)
     axes = list(range(1, x.shape.rank))
@@ -27,10 +28,10 @@ def reconstruction_loss(x, y, kind="optimal_variance", eps=1e-8):
         return tf.reduce_sum(tf.square(x - y), axes)
     if kind == "bernoulli":
         p, q = (x + 1.0) / 2.0, tf.clip_by_value((y + 1.0) / 2.0, eps, 1.0 - eps)
-        return -tf.reduce_sum(p * tf.math.log(q) + (1.0 - p) * tf.math.log(1.0 - q), axes)
+        return -tf.reduce_sum(tf.math.xlogy(p, q) + tf.math.xlogy(1.0 - p, 1.0 - q), axes)
     if kind == "optimal_variance":
         dims = tf.cast(tf.reduce_prod(tf.shape(x)[1:]), tf.float32)
-        return 0.5 * dims * tf.math.log(tf.reduce_mean(tf.square(x - y), axes) + eps)
+        return 0.5 * dims * tf.math.log(tf.reduce_mean(tf.square(x - y), axes) + 1e-8)
     raise ValueError(f"Unknown reconstruction {kind!r}. Known: {', '.join(RECONSTRUCTIONS)}.")
 
 

@@ -83,6 +83,10 @@ class VAE(ZooModel, Model):
 
     @property
     def metrics(self):
+        return self.vae_metrics()
+
+    def vae_metrics(self):
+        """The trackers of ``_loss_terms``' values, in its order."""
         return [self.loss_tracker, self.recon_tracker, self.kl_tracker]
 
     def optimizer_roles(self):
@@ -115,33 +119,39 @@ class VAE(ZooModel, Model):
 
     # ------------------------------------------------------------ train step
     def _loss_terms(self, data, training):
-        """Eq. 2 (eq. 5 with beta): ``E_q[-log p(x|z)] + beta * KL(q(z|x) || p(z))`` averaged over the batch."""
+        """Eq. 2 (eq. 5 with beta): ``E_q[-log p(x|z)] + beta * KL(q(z|x) || p(z))`` averaged over the batch, plus
+        what a subclass adds on the sampled z (:meth:`latent_extra`). Returns the values of ``vae_metrics()``."""
         x = first_input(data)
         mu, logvar = self.encoder(x, training=training)
-        y = self.decoder(self.reparameterize(mu, logvar), training=training)
+        z = self.reparameterize(mu, logvar)
+        y = self.decoder(z, training=training)
         recon = tf.reduce_mean(losses.reconstruction_loss(x, y, self.reconstruction))
         kl = tf.reduce_mean(losses.kl_standard_normal(mu, logvar, self.prior_mean(data)))
-        return recon + self.beta * kl, recon, kl
+        extra = self.latent_extra(data, z)
+        return (recon + self.beta * kl + sum(w * t for w, t in extra), recon, kl) + tuple(t for _, t in extra)
+
+    def latent_extra(self, data, z):
+        """``[(weight, batch-mean term)]`` added to the stage-1 loss and logged after ``kl`` (none for the VAE)."""
+        return []
 
     def vae_variables(self):
         """What stage 1 trains: the encoder and the decoder."""
         return self.encoder.trainable_variables + self.decoder.trainable_variables
 
-    def _track(self, loss, recon, kl):
-        self.loss_tracker.update_state(loss)
-        self.recon_tracker.update_state(recon)
-        self.kl_tracker.update_state(kl)
+    def _track(self, values):
+        for tracker, value in zip(self.vae_metrics(), values):
+            tracker.update_state(value)
         return self.logs()
 
     def vae_step(self, data):
         with tf.GradientTape() as tape:
-            loss, recon, kl = self._loss_terms(data, training=True)
-            scaled = scaled_loss(self.optimizer, loss)
+            values = self._loss_terms(data, training=True)
+            scaled = scaled_loss(self.optimizer, values[0])
         apply_gradients(self.optimizer, tape, scaled, self.vae_variables())
-        return loss, recon, kl
+        return values
 
     def train_step(self, data):
-        return self._track(*self.vae_step(data))
+        return self._track(self.vae_step(data))
 
     def test_step(self, data):
-        return self._track(*self._loss_terms(data, training=False))
+        return self._track(self._loss_terms(data, training=False))
