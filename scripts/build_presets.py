@@ -9,8 +9,9 @@ fd_classifier: the Fréchet distance in the features of the project's own classi
 (``zoo-cnn-fashion_mnist-v1`` or ``zoo-cnn-mnist-v1``, not Inception), 2,000 generated images (seeds 0..,
 ``model.generate``) against 2,000 test images drawn with seed 0, on the machine named in the record. Models that
 cluster (``latentgan_ae``) add their clustering record on the test split; models that condition on images
-(``feature_conditioned_gan``) their conditional-accuracy record on the first 2,000 test images. ``tests/test_presets.py`` recomputes
-both.
+(``feature_conditioned_gan``) their conditional-accuracy record on the first 2,000 test images; LSC models
+(``lsc_gan``) their control record (`zoo.metrics.attribute_control`: the requested class generated, 100 per class,
+and eq. 8's edit). ``tests/test_presets.py`` recomputes all three.
 """
 from __future__ import annotations
 
@@ -38,12 +39,15 @@ PRESETS = {  # name: (run directory, what it is)
                                                    "(docs/results/latent_distribution.md)"),
     "lsc_conditioned_gan_mnist": (RUNS / "latent/lscc_mnist_s0", "scripts/latent_distribution_study.py lscc_mnist_s0 "
                                                                  "(docs/results/latent_distribution.md)"),
+    "lsc_gan_fashion_mnist": (RUNS / "lsc/fashion_s0", "scripts/lsc_gan_study.py fashion_s0 (docs/results/vae_gan.md)"),
+    "lsc_gan_mnist": (RUNS / "lsc/mnist_s0", "scripts/lsc_gan_study.py mnist_s0 (docs/results/vae_gan.md)"),
     "lsc_conditioned_gan_fashion_mnist": (RUNS / "latent/lscc_fashion32_s0",
                                           "scripts/latent_distribution_study.py lscc_fashion32_s0 "
                                           "(docs/results/latent_distribution.md)"),
 }
-# presets stored at half size (issue 14: under 10 MB; their metrics are measured on the loaded float16 preset)
-FLOAT16 = {"latentgan_ae_mnist", "latentgan_ae_fashion_mnist"}
+# presets stored at half size (issue 14: under 10 MB; issue 20: all presets within the size limit), their metrics
+# measured on the loaded float16 preset
+FLOAT16 = {"latentgan_ae_mnist", "latentgan_ae_fashion_mnist", "lsc_gan_mnist", "lsc_gan_fashion_mnist"}
 METRIC = {"metric": "fd_classifier", "n": 2000, "split": "test", "seed": 0}
 
 
@@ -70,6 +74,8 @@ def build(name: str) -> Path:
     if hasattr(model, "conditioning_record"):  # generate_like on the first 2,000 test images
         x, y = zoo.load_arrays(info["dataset"], "test", image_size=model.image_size)
         extra["conditioning"] = model.conditioning_record(x[:2000], y[:2000], info["dataset"], split="test")
+    if hasattr(model, "control_record"):  # LSC models: the requested class, and eq. 8's edit
+        extra["control"] = model.control_record(info["dataset"])
     out = model.save_to_preset(PACKAGE_PRESETS / name, name=name, dataset=info["dataset"], config=info["config"],
                                training=training, metrics=records, weights_dtype=dtype, **extra)
     print(name, [str(r) for r in records], flush=True)
