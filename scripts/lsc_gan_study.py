@@ -18,7 +18,8 @@ project classifier `zoo-cnn-<dataset>-v1` (not Inception):
   the mean of each image's own block (the prior: 1);
 * ``decoder_accuracy``: ``accuracy`` of the stage-1 decoder (the LSC-VAE) instead of the generator;
 * ``fd_classifier`` / ``precision`` / ``recall``: 2,000 attribute samples (200 per class, pooled) against the first
-  2,000 test images (fd_classifier: Frechet distance in the classifier's features; k = 3 for precision/recall).
+  2,000 test images (fd_classifier: Frechet distance in the classifier's features; k = 3 for precision/recall);
+* ``last_epoch``: the last epoch's d_loss, g_loss and consistency term from the run's history.csv.
 
 Writes docs/results/lsc_gan.json and the tables of docs/results/vae_gan.md.
 """
@@ -28,7 +29,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from markdown_tables import fill, finished_runs, mean_std, pct, seed_groups, study_main
+from markdown_tables import fill, finished_runs, last_epoch, mean_std, pct, seed_groups, study_main
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1, 2)
@@ -136,6 +137,8 @@ def report(out: Path, only=None):
         res[name] = {"dataset": dataset, "config": config, "overrides": overrides, "seed": seed,
                      "steps": run_json.get("epochs", 0) * run_json.get("steps_per_epoch", 0),
                      "precision_policy": run_json.get("precision", {}).get("policy"),
+                     "last_epoch": {k: v for k, v in last_epoch(out / name).items()
+                                    if k in ("d_loss", "g_loss", "consistency")},
                      **measure(model, x, y, dataset, net)}
         print(name, {k: v for k, v in res[name].items() if k not in ("protocols", "per_class")}, flush=True)
         if seed == 0 and (not overrides or "paper" in config):
