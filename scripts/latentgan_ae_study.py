@@ -25,7 +25,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from markdown_tables import fill, finished_runs, last_epoch, mean_std, pct, seed_groups, study_main
+from markdown_tables import fill, finished_runs, last_epoch, mean_std, pct, seed_groups, study_main, train_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1, 2)
@@ -52,15 +52,7 @@ for _name, (_over, _seeds) in ABLATION.items():
         RUNS[f"mnist_{_name}_s{_s}"] = ("mnist", "mnist32", _over, _s)
 
 def train_all(out: Path, only=None):
-    from zoo_app.fit import train
-
-    for name, (dataset, config, overrides, seed) in RUNS.items():
-        run = out / name
-        if (only and name not in only) or (run / "model.keras").exists():
-            continue
-        print(f"== {name}: {dataset}, config {config}, {overrides}, seed {seed}", flush=True)
-        train("latentgan_ae", dataset, config=config, out=run, seed=seed, verbose=2, precision="float32",
-              **overrides)
+    train_runs("latentgan_ae", RUNS, out, only, precision="float32")
 
 
 def measure(model, x, y, dataset, net) -> dict:

@@ -29,7 +29,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from markdown_tables import fill, finished_runs, last_epoch, mean_std, pct, seed_groups, study_main
+from markdown_tables import fill, finished_runs, last_epoch, mean_std, pct, seed_groups, study_main, train_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1, 2)
@@ -65,14 +65,7 @@ for _name, (_config, _over) in ABLATION.items():
 
 
 def train_all(out: Path, only=None):
-    from zoo_app.fit import train
-
-    for name, (dataset, config, overrides, seed) in RUNS.items():
-        run = out / name
-        if (only and name not in only) or (run / "model.keras").exists():
-            continue
-        print(f"== {name}: {dataset}, config {config}, {overrides}, seed {seed}", flush=True)
-        train("lsc_gan", dataset, config=config, out=run, seed=seed, verbose=2, **overrides)
+    train_runs("lsc_gan", RUNS, out, only)
 
 
 class _Decoder:

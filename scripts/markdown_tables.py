@@ -56,6 +56,19 @@ def last_epoch(run: Path) -> dict:
     return {k: float(v) for k, v in rows[-1].items() if v not in ("NA", "")}
 
 
+def train_runs(model: str, runs: dict, out: Path, only=None, **kwargs) -> None:
+    """Train every run of a study's ``RUNS`` (name -> (dataset, config, overrides, seed)) that has no
+    ``model.keras`` under `out` yet (a killed one resumes from its backup), with `zoo_app.fit.train`."""
+    from zoo_app.fit import train
+
+    for name, (dataset, config, overrides, seed) in runs.items():
+        run = Path(out) / name
+        if (only and name not in only) or (run / "model.keras").exists():
+            continue
+        print(f"== {name}: {dataset}, config {config}, {overrides}, seed {seed}", flush=True)
+        train(model, dataset, config=config, out=run, seed=seed, verbose=2, **kwargs, **overrides)
+
+
 def finished_runs(runs: dict, out: Path, only=None):
     """``(name, (dataset, config, overrides, seed), model, (x_test, y_test), classifier)`` for every run of a
     study's ``RUNS`` (name -> (dataset, config, overrides, seed)) that has a saved ``model.keras`` under `out`

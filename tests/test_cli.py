@@ -89,7 +89,7 @@ def test_attribute_sampling_on_a_saved_lsc_gan_run(tmp_path, capsys):
                                     "--metrics", "lsc_block_probe,lsc_attribute_accuracy")
     assert status == 0 and "lsc_block_probe" in out and "lsc_attribute_accuracy" in out
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert {r["name"] for r in records} == {"lsc_block_probe", "lsc_attribute_accuracy"}
+    assert {r["metric"] for r in records} == {"lsc_block_probe", "lsc_attribute_accuracy"}
     status, _, err = zoo_in_process(capsys, "sample", "--run", str(run), "--attributes", "Bag=x")
     assert status == 2 and "must be a number" in err
 
@@ -109,4 +109,4 @@ def test_lsc_gan_trains_exports_and_samples_by_attribute(tmp_path, capsys):
                                     "--metrics", "lsc_block_probe,lsc_attribute_accuracy")
     assert status == 0 and "lsc_block_probe" in out and "lsc_attribute_accuracy" in out
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert {r["name"] for r in records} == {"lsc_block_probe", "lsc_attribute_accuracy"}
+    assert {r["metric"] for r in records} == {"lsc_block_probe", "lsc_attribute_accuracy"}
