@@ -68,23 +68,15 @@ def train_all(out: Path, only=None):
     train_runs("lsc_gan", RUNS, out, only)
 
 
-class _Decoder:
-    """The model seen through its stage-1 decoder (what the LSC-VAE alone generates)."""
-
-    def __init__(self, model):
-        self.model, self.generator = model, model.decoder
-        self.attributes, self.attribute_latent, self.image_size = model.attributes, model.attribute_latent, 32
-
-
 def measure(model, x, y, dataset, net) -> dict:
     from zoo.metrics import attribute_control as ac
     from zoo.metrics import compute
 
     acc = ac.attribute_accuracy(model, dataset, per_class=100, seed=0, net=net)
-    dec = ac.attribute_accuracy(_Decoder(model), dataset, per_class=100, seed=0, net=net)
+    dec = ac.attribute_accuracy(model, dataset, per_class=100, seed=0, net=net, network=model.decoder)
     edit = ac.edit_rate(model, dataset, per_pair=10, seed=0, net=net)
     probe = ac.block_probe(model, dataset, images=x[:N_FD], labels=y[:N_FD], split=f"test[:{N_FD}]")
-    swap = ac.block_swap(model, dataset, n=N_FD, seed=0, net=net)
+    swap = ac.block_swap(model, dataset, seed=0, net=net, images=x[:N_FD], labels=y[:N_FD], split=f"test[:{N_FD}]")
     per = N_FD // model.attributes.size
     fake = np.concatenate([model.generate_attributes([c], per, seed=100 + c).numpy()
                            for c in range(model.attributes.size)])

@@ -52,6 +52,11 @@ class AttributeSpace:
         return len(self.names)
 
     @property
+    def exclusive(self) -> bool:
+        """One attribute per example (a dataset's classes), rather than independent ones."""
+        return self.source == "class"
+
+    @property
     def latent_dim(self) -> int:
         return self.size * self.block_size
 

@@ -25,10 +25,16 @@ def block_sums(z, block_size: int):
 def attribute_nll(z, multi_hot, block_size: int, exclusive: bool):
     """``-log p(S | z)`` under the prior's mixture (module docstring). ``exclusive``: one attribute per example
     (softmax over blocks); otherwise independent attributes (a sigmoid per block, summed)."""
-    sums, target = block_sums(z, block_size), tf.cast(multi_hot, tf.float32)
+    sums = block_sums(z, block_size)
+    return attribute_cross_entropy(multi_hot, sums if exclusive else sums - 0.5 * block_size, exclusive)
+
+
+def attribute_cross_entropy(multi_hot, logits, exclusive: bool):
+    """``-log p(S)`` from per-attribute logits: a softmax over attributes when each example has one (exclusive),
+    else a sigmoid per attribute, summed."""
+    target = tf.cast(multi_hot, tf.float32)
     if exclusive:
-        return tf.nn.softmax_cross_entropy_with_logits(target, sums)
-    logits = sums - 0.5 * block_size
+        return tf.nn.softmax_cross_entropy_with_logits(target, logits)
     return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(target, logits), -1)
 
 

@@ -90,7 +90,7 @@ class LSCVAE(VAE):
     def attribute_nll(self, z, multi_hot):
         """Batch mean of ``-log p(S | z)`` (`zoo.lsc_gan.losses.attribute_nll`)."""
         return tf.reduce_mean(lsc_losses.attribute_nll(z, multi_hot, self.attributes.block_size,
-                                                       exclusive=self.attributes.source == "class"))
+                                                       exclusive=self.attributes.exclusive))
 
     def latent_extra(self, data, z):
         multi_hot = self.multi_hot(data)
@@ -99,11 +99,8 @@ class LSCVAE(VAE):
         own = self.attributes.mean(multi_hot) > 0
         fresh = keras.random.normal(tf.shape(own), seed=self.residual_noise)
         residual = lsc_losses.reverse_gradient(tf.where(own, fresh, tf.cast(z, tf.float32)))
-        logits = self.residual_adversary(residual)
-        if self.attributes.source == "class":
-            adversary = tf.nn.softmax_cross_entropy_with_logits(multi_hot, logits)
-        else:
-            adversary = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(multi_hot, logits), -1)
+        adversary = lsc_losses.attribute_cross_entropy(multi_hot, self.residual_adversary(residual),
+                                                       self.attributes.exclusive)
         return [(self.attribute_weight, self.attribute_nll(z, multi_hot)),
                 (self.residual_weight, tf.reduce_mean(adversary))]
 
@@ -223,11 +220,14 @@ class LSCGAN(TwoStageMixin, LSCVAE):
         super().__init__(**kwargs)
         self.consistency, self.consistency_weight = consistency, float(consistency_weight)
         self.stage2_encoder = stage2_encoder
-        attach_gan(self, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path, r1_weight)
         self.discriminator_kind = discriminator
-        if discriminator == "projection":
-            self.discriminator = build_projection_discriminator(self.image_size, self.channels, self.d_widths,
-                                                                self.attributes.size)
+        attach_gan(self, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path, r1_weight,
+                   self._projection_critic if discriminator == "projection" else None)
+
+    @staticmethod
+    def _projection_critic(model):
+        return build_projection_discriminator(model.image_size, model.channels, model.d_widths,
+                                              model.attributes.size)
 
     def discriminator_condition(self, data):
         return self.multi_hot(data) if self.discriminator_kind == "projection" else None

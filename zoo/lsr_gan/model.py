@@ -12,13 +12,16 @@ from zoo.vae.model import VAE
 from zoo.vae.networks import build_decoder
 
 
-def attach_gan(model, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path, r1_weight=0.0):
-    """Stage 2's networks on a VAE: a generator of the decoder's architecture, the table-3 discriminator, the stage
-    schedule (`zoo.lsr_gan.stages.TwoStageMixin`), and optionally a trained VAE's weights."""
+def attach_gan(model, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path, r1_weight=0.0,
+               build_critic=None):
+    """Stage 2's networks on a VAE: a generator of the decoder's architecture, the discriminator (the table-3 one,
+    or ``build_critic(model)``), the stage schedule (`zoo.lsr_gan.stages.TwoStageMixin`), and optionally a trained
+    VAE's weights."""
     model.d_widths, model.d_out_channels = tuple(d_widths), int(d_out_channels)
     model.generator = build_decoder(model.image_size, model.channels, model.latent_dim, model.decoder_widths,
                                     model.base, name="generator")
-    model.discriminator = build_discriminator(model.image_size, model.channels, model.d_widths, model.d_out_channels)
+    model.discriminator = (build_critic(model) if build_critic else
+                           build_discriminator(model.image_size, model.channels, model.d_widths, model.d_out_channels))
     model._init_stages(vae_epochs, generator_init, loss, r1_weight)
     if vae_path is not None:
         model.load_vae(vae_path)

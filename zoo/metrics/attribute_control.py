@@ -32,14 +32,14 @@ def _lsc(model):
 
 def _classes(model, dataset):
     space = _lsc(model)
-    if space.source != "class":
+    if not space.exclusive:
         raise ValueError(f"This metric labels images with the project classifier, so it needs attributes that are a "
                          f"dataset's classes; this model's are {space.spec!r}. Use lsc_block_probe.")
     return space.size
 
 
-def _render(model, z):
-    return batched(lambda b: model.generator(b, training=False), np.asarray(z, np.float32))
+def _render(network, z):
+    return batched(lambda b: network(b, training=False), np.asarray(z, np.float32))
 
 
 def _real(model, dataset, split, n):
@@ -55,11 +55,12 @@ def _net(dataset, net):
     return net or metrics._net("classifier", dataset)
 
 
-def attribute_accuracy(model, dataset, per_class=100, seed=0, net=None, split=None) -> MetricRecord:
+def attribute_accuracy(model, dataset, per_class=100, seed=0, net=None, split=None, network=None) -> MetricRecord:
+    """``network``: what renders the latents (default ``model.generator``; ``model.decoder`` for the LSC-VAE)."""
     k, net = _classes(model, dataset), _net(dataset, net)
     z = np.concatenate([model.attribute_latent([c], per_class, seed=seed * 1000 + c) for c in range(k)])
     requested = np.repeat(np.arange(k), per_class)
-    pred = net.predict_labels(_render(model, z))
+    pred = net.predict_labels(_render(network or model.generator, z))
     per = {model.attributes.names[c]: float(np.mean(pred[requested == c] == c)) for c in range(k)}
     return MetricRecord("lsc_attribute_accuracy", float(np.mean(pred == requested)),
                         protocol(net.name, net.sha256, None, len(z), None, seed, per_class=per_class,
@@ -69,14 +70,11 @@ def attribute_accuracy(model, dataset, per_class=100, seed=0, net=None, split=No
 
 def edit_rate(model, dataset, per_pair=10, seed=0, net=None, split=None) -> MetricRecord:
     k, net = _classes(model, dataset), _net(dataset, net)
-    images, target = [], []
-    for i in range(k):
-        z = model.attribute_latent([i], per_pair, seed=seed * 1000 + 500 + i)
-        for j in range(k):
-            if j != i:
-                images.append(_render(model, model.edit(z, add=[j], remove=[i])))
-                target.append(np.full(per_pair, j))
-    pred, target = net.predict_labels(np.concatenate(images)), np.concatenate(target)
+    pairs = [(i, j) for i in range(k) for j in range(k) if j != i]
+    z = {i: model.attribute_latent([i], per_pair, seed=seed * 1000 + 500 + i) for i in range(k)}
+    edited = np.concatenate([model.edit(z[i], add=[j], remove=[i]) for i, j in pairs])
+    target = np.repeat([j for _, j in pairs], per_pair)
+    pred = net.predict_labels(_render(model.generator, edited))
     return MetricRecord("lsc_edit", float(np.mean(pred == target)),
                         protocol(net.name, net.sha256, None, len(target), None, seed, per_pair=per_pair,
                                  edit="G(z_i - n_i + n_j), z_i ~ N(n_i, I), every i != j (eq. 8)"))
@@ -98,7 +96,7 @@ def block_probe(model, dataset, n=2000, split="test", seed=0, images=None, label
         pos, neg = attrs[:, i], ~attrs[:, i]
         if pos.any() and neg.any():
             balanced[name] = float((present[pos, i].mean() + (~present[neg, i]).mean()) / 2)
-    readout = float(np.mean(means.argmax(1) == attrs.argmax(1))) if space.source == "class" else float("nan")
+    readout = float(np.mean(means.argmax(1) == attrs.argmax(1))) if space.exclusive else float("nan")
     own = float(means[attrs].mean())
     return MetricRecord("lsc_block_probe", readout,
                         protocol(None, None, len(images), None, split, seed,
@@ -107,13 +105,13 @@ def block_probe(model, dataset, n=2000, split="test", seed=0, images=None, label
                         {"balanced_accuracy": balanced, "own_block_mean": own})
 
 
-def block_swap(model, dataset, n=2000, split="test", seed=0, net=None) -> MetricRecord:
+def block_swap(model, dataset, n=2000, split="test", seed=0, net=None, images=None, labels=None) -> MetricRecord:
     k, net = _classes(model, dataset), _net(dataset, net)
-    x, y = _real(model, dataset, split, n)
+    x, y = (images, labels) if images is not None else _real(model, dataset, split, n)
     target = (y + np.random.default_rng(seed).integers(1, k, len(y))) % k
     space = model.attributes
     z = _mu(model, x) - space.mean(tf.one_hot(y, k)).numpy() + space.mean(tf.one_hot(target, k)).numpy()
-    pred = net.predict_labels(_render(model, z))
+    pred = net.predict_labels(_render(model.generator, z))
     return MetricRecord("lsc_block_swap", float(np.mean(pred == target)),
                         protocol(net.name, net.sha256, len(x), len(x), split, seed,
                                  edit="G(mu(x) - n_label + n_j), j uniform among the other classes"))
