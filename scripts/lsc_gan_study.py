@@ -40,7 +40,7 @@ RUNS = {}
 for _s in SEEDS:
     RUNS[f"fashion_s{_s}"] = ("fashion_mnist", "fashion32", {}, _s)
     RUNS[f"mnist_s{_s}"] = ("mnist", "mnist32", {}, _s)
-# The ablation, at a quarter of table 3's widths (what this CPU trains in 5 minutes; seed 0): the working config
+# The ablation, at a quarter of table 3's widths (the cheapest runs on this CPU; seed 0): the working config
 # there, with one deviation taken back, and the paper's objective (fashion32_paper) at the same widths. Then the
 # width and beta steps that led to the working config.
 QUARTER = {"encoder_widths": (16, 32, 32), "decoder_widths": (32, 16, 16), "base": 32, "d_widths": (16, 32, 64),

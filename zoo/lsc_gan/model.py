@@ -187,7 +187,8 @@ class LSCGAN(TwoStageMixin, LSCVAE):
     * the attribute term on Q's reading of G(z_S): the stage-1 encoder reads S from the blocks (`LSCVAE`), and G
       is held to produce images it reads as S.
     * ``loss="non_saturating"`` with ``r1_weight=10``: with least squares and no penalty the discriminator won
-      outright against a frozen Q (d_loss 0.02 within two epochs).
+      outright (the paper objective's run in docs/results/vae_gan.md ends at d_loss 0.05; with the working
+      config's terms it ends at 0.84).
     * ``discriminator="projection"``: D(x, S) scores the image with its attribute set
       (`zoo.lsc_gan.networks`), the fake with the S of its z_S. The unconditional D accepts a realistic image of
       any attribute, and the frozen Q alone is a classifier G learns to fool.
