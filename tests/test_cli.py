@@ -110,3 +110,15 @@ def test_lsc_gan_trains_exports_and_samples_by_attribute(tmp_path, capsys):
     assert status == 0 and "lsc_block_probe" in out and "lsc_attribute_accuracy" in out
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert {r["metric"] for r in records} == {"lsc_block_probe", "lsc_attribute_accuracy"}
+
+
+def test_list_presets_prints_every_preset_with_its_card_numbers(capsys):
+    from zoo import pretrained
+
+    status, out, _ = zoo_in_process(capsys, "list", "--presets")
+    assert status == 0
+    rows = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith("| preset")]
+    assert [r.split(" | ")[0][2:] for r in rows] == pretrained.list_presets()
+    card = pretrained.read_card(pretrained.find_preset("dcgan_fashion_mnist"))
+    fd = next(r["value"] for r in card["metrics"] if r["metric"] == "fd_classifier")
+    assert f"| {fd:.2f} |" in next(r for r in rows if r.startswith("| dcgan_fashion_mnist "))

@@ -43,7 +43,8 @@ def _parser():
     p = argparse.ArgumentParser(prog="zoo", description="Latent Zoo: train, sample, evaluate and export "
                                 "latent-space generative models.")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="models, their configs, datasets and metrics")
+    ls = sub.add_parser("list", help="models, their configs, datasets and metrics")
+    ls.add_argument("--presets", action="store_true", help="the presets with their cards' numbers (a markdown table)")
 
     t = sub.add_parser("train", help="train a zoo model with model.fit")
     t.add_argument("name", help="model name (zoo list)")
@@ -201,6 +202,11 @@ def cmd_list(args):
     import zoo
     from zoo import metrics
 
+    if args.presets:
+        from zoo import pretrained
+
+        print(pretrained.presets_table())
+        return
     print("models:")
     for name in zoo.list_models():
         print(f"  {name:24s} family={zoo.model_family(name):12s} configs={','.join(zoo.list_configs(name))}")
