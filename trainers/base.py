@@ -50,6 +50,30 @@ class Model(GaussianPrior, keras.Model):
             self.named_optimizer(role).build(list(variables()))
         self.built = True
 
+    def fit(self, *args, **kwargs):
+        """Keras' ``fit``; at its end every named optimizer built with ``use_ema=True`` writes its exponential
+        moving average into the variables it trains (`finalize_ema`)."""
+        history = super().fit(*args, **kwargs)
+        self.finalize_ema()
+        return history
+
+    def finalize_ema(self) -> list[str]:
+        """Overwrite the variables of each optimizer with ``use_ema`` by their moving average (Keras'
+        ``finalize_variable_values``, which ``fit`` calls for ``model.optimizer`` only):
+
+            w <- w_ema,   w_ema_t = m * w_ema_{t-1} + (1 - m) * w_t   (m = ``ema_momentum``; w_ema_0 = w_0)
+
+        the generator average of GAN practice (Karras et al. 2018, Yazici et al. 2019) when set on ``g_optimizer``.
+        Returns the roles finalised. Non-trainable weights (BatchNorm statistics) are not averaged."""
+        done = []
+        roles = self.optimizer_roles()
+        for role, opt in self._named_optimizers().items():
+            inner = getattr(opt, "inner_optimizer", opt)
+            if role != "optimizer" and getattr(inner, "use_ema", False):
+                opt.finalize_variable_values(list(roles[role][1]()))
+                done.append(role)
+        return done
+
     def named_optimizer(self, role: str):
         """The optimizer of `role` (None before ``compile``)."""
         return self.optimizer if role == "optimizer" else getattr(self, role, None)

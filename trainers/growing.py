@@ -82,6 +82,14 @@ def rebuild_optimizer(old_opt, pairs, new_vars, reset=False):
         new_opt_inner.iterations.assign(old_opt.iterations)
     else:
         new_opt_inner = new_opt
+    if getattr(new_opt_inner, "use_ema", False):  # the generator's EMA (`trainers.base.Model.finalize_ema`):
+        averages = new_opt_inner._model_variables_moving_average  # a new entry starts at its variable's value,
+        for var in new_vars:  # as Keras' EMA starts at step 0, and the carried ones keep their average
+            averages[new_opt_inner._get_variable_index(var)].assign(var)
+        if not reset:
+            for old_var, new_var in pairs:
+                copy_into_leading_slice(old_opt._model_variables_moving_average[old_opt._get_variable_index(old_var)],
+                                        averages[new_opt_inner._get_variable_index(new_var)])
     if reset:
         return new_opt
     for name in SLOT_LISTS:  # Adam's / RMSprop's per-variable slot lists (Keras 3 keeps them private)
