@@ -6,10 +6,11 @@
 
 Each preset gets the run's weights without optimizer state, a model card (method, config, dataset, training
 recipe, steps and wall clock, metric records with their protocol, sha256 of the weights) and a sample grid. The
-metrics are fd_classifier, the Fréchet distance in the features of the project's own classifier of the preset's
+image metrics are fd_classifier, the Fréchet distance in the features of the project's own classifier of the preset's
 dataset (``zoo-cnn-fashion_mnist-v1`` or ``zoo-cnn-mnist-v1``, not Inception), and improved precision / recall
 (k = 3) in the same features, on one draw of 2,000 generated images (seeds 0.., ``model.generate``) against 2,000
-test images drawn with seed 0, on the machine named in the record. Models that
+test images drawn with seed 0, on the machine named in the record; the Swiss roll preset's is
+``point_distance`` (Chamfer distance, sliced W1 in its details) of 2,000 samples against 2,000 test points. Models that
 cluster (``latentgan_ae``) add their clustering record on the test split; models that condition on images
 (``feature_conditioned_gan``) their conditional-accuracy record on the first 2,000 test images; LSC models
 (``lsc_gan``) their control record (`zoo.metrics.attribute_control`: the requested class generated, 100 per class,
@@ -58,6 +59,8 @@ PRESETS = {  # name: (run directory, what it is)
                           "`zoo train vae --dataset fashion_mnist --config fashion32 --seed 0`"),
     "lsc_vae_fashion_mnist": (RUNS / "presets20/lsc_vae_fashion32_s0",
                               "`zoo train lsc_vae --dataset fashion_mnist --config fashion32 --seed 0`"),
+    "growing_mlp_gan_swiss_roll": (RUNS / "presets20/growing_mlp_gan_default_s0",
+                                   "`zoo train growing_mlp_gan --dataset swiss_roll --config default --seed 0`"),
 }
 # presets stored at half size (issue 14: under 10 MB; issue 20: all presets within the size limit), their metrics
 # measured on the loaded float16 preset
@@ -65,11 +68,13 @@ FLOAT16 = {"latentgan_ae_mnist", "latentgan_ae_fashion_mnist", "lsc_gan_mnist", 
            "bgan_fashion_mnist", "bggan_fashion_mnist", "cggan_fashion_mnist", "clggan_fashion_mnist",
            "vae_fashion_mnist", "lsc_vae_fashion_mnist"}
 METRICS = ("fd_classifier", "precision_recall")  # measured on one draw of 2,000 samples
+POINT_METRICS = ("point_distance",)  # 2-D point sets (the Swiss roll): Chamfer and sliced W1, 2,000 vs 2,000
 PROTOCOL = {"n": 2000, "split": "test", "seed": 0}
 
 
 def card_records(model, dataset):
-    return evaluate_generator(model, dataset, METRICS, n_fake=PROTOCOL["n"], n_real=PROTOCOL["n"],
+    names = POINT_METRICS if zoo.dataset_info(dataset).kind == "points" else METRICS
+    return evaluate_generator(model, dataset, names, n_fake=PROTOCOL["n"], n_real=PROTOCOL["n"],
                               split=PROTOCOL["split"], seed=PROTOCOL["seed"])
 
 

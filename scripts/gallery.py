@@ -14,6 +14,7 @@ Everything is drawn from the loaded preset with fixed seeds, so a rerun writes t
     - LatentGAN-AE (``generate_from_codes``): one row per categorical value k, 8 noise draws, continuous codes 0;
     - the conditioning model (``generate_like``): per row a real test image (first column) and 7
       ``generate_like`` samples (seeds 0-6);
+    - 2-D point generators (the Swiss roll): latent sweeps (`scripts/growing_swiss_roll.py`'s figure);
     - everything else: linear interpolations between two prior draws (`zoo.walks.interpolation_latents`).
 * numbers: `zoo.pretrained.presets_table` (the table ``zoo list --presets`` prints), from the cards.
 """
@@ -30,6 +31,15 @@ sys.path.insert(0, str(ROOT))
 import zoo  # noqa: E402
 from zoo import pretrained, walks  # noqa: E402
 from zoo.visualize import save_grid  # noqa: E402
+
+
+def point_sweeps(model, path):
+    """2-D generators: per latent coordinate, lines of points with the other coordinate fixed (thesis figure 8)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from growing_swiss_roll import plot
+
+    plot(model, path, "preset")
+    return "latent sweeps: colour = the swept coordinate, one line per value of the other"
 
 
 def strip(model, card) -> tuple[np.ndarray, str]:
@@ -83,8 +93,11 @@ def main():
         model = zoo.load_pretrained(name)
         card = model.preset_card
         save_grid(np.asarray(model.generate(64, seed=0)), out / f"{name}_samples.png", cols=8)
-        images, caption = strip(model, card)
-        walks.save_walk(images, out / f"{name}_strip.png")
+        if zoo.dataset_info(card["dataset"]).kind == "points":
+            caption = point_sweeps(model, out / f"{name}_strip.png")
+        else:
+            images, caption = strip(model, card)
+            walks.save_walk(images, out / f"{name}_strip.png")
         row = pretrained.preset_summary(name)
         numbers = ", ".join(f"{k} {row[k]:.2f}" for k in ("fd_classifier", "precision", "recall")
                             if row[k] is not None)

@@ -1,4 +1,4 @@
-"""Shipped presets: one per family, at most 50 MB, load offline with their sha256 checked, reproduce their model
+"""Shipped presets: every family, at most 80 MB together, load offline with their sha256 checked, reproduce their model
 card's metric with its own protocol, refuse tampered weights; URLs only with permission; CLI sample/export."""
 import json
 import shutil
@@ -14,11 +14,11 @@ from zoo_app.cli import main
 PRESETS = pretrained.list_presets()
 
 
-def test_one_preset_per_family_within_50_mb():
+def test_every_family_has_presets_and_all_fit_in_80_mb():
     families = {zoo.model_family(pretrained.read_card(pretrained.find_preset(n))["method"]) for n in PRESETS}
     assert {"baseline", "growing", "vae_gan", "latent_distribution"} <= families
     total = sum(f.stat().st_size for f in pretrained.PACKAGE_PRESETS.rglob("*") if f.is_file())
-    assert total <= 50e6, f"presets take {total / 1e6:.1f} MB"
+    assert total <= 80e6, f"presets take {total / 1e6:.1f} MB (issue 20: at most 80 MB in the package)"
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -26,9 +26,13 @@ def test_preset_loads_offline_and_reproduces_its_card_metric(name):
     model = zoo.load_pretrained(name)
     card = model.preset_card
     assert card["name"] == name and card["metrics"], card
+    points = zoo.dataset_info(card["dataset"]).kind == "points"
+    assert {r["metric"] for r in card["metrics"]} == ({"point_distance"} if points else
+                                                      {"fd_classifier", "precision_recall"})
     for rec in card["metrics"]:
         p = rec["protocol"]
-        assert p["feature_network"] == f"zoo-cnn-{card['dataset']}-v1" and p["n_fake"] == 2000 and p["seed"] == 0
+        assert p["n_fake"] == p["n_real"] == 2000 and p["seed"] == 0 and p["split"] == "test"
+        assert p["feature_network"] == (None if points else f"zoo-cnn-{card['dataset']}-v1")
     for check in pretrained.reproduce_metrics(model):
         assert check["measured"] == pytest.approx(check["card"], rel=0.02), check
     if "conditioning" in card:  # generate_like on the card's test images, labelled by the zoo's classifier

@@ -211,7 +211,11 @@ def reproduce_metrics(model, card: dict | None = None) -> list[dict]:
 
 
 def _method_metric(card: dict) -> str:
-    """The method's own number on a card, in words (clustering, conditioning, attribute control)."""
+    """The method's own number on a card, in words (clustering, conditioning, attribute control; the distance of
+    a 2-D point preset to its data)."""
+    points = next((r for r in card["metrics"] if r["metric"] == "point_distance"), None)
+    if points:
+        return f"Chamfer {points['value']:.3f}, sliced W1 {points['details']['sliced_w1']:.3f} (to test points)"
     if "clustering" in card:
         c = card["clustering"]
         return f"clustering error {c['error']:.1%} (k-means {c['kmeans_error']:.1%})"

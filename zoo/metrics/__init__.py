@@ -16,6 +16,7 @@ clustering             unsupervised classification error (one-to-one Hungarian) 
 sharpness              luminance-normalised Laplacian (LSR-GAN 2.2)
 knn_same_class         same-class rate of the 1st/2nd/5th nearest neighbour in a latent space
 mode_coverage          2-D mixtures: modes captured and high-quality-sample rate (3 sigma)
+point_distance         2-D point sets (Swiss roll): symmetric nearest-neighbour (Chamfer) distance, sliced W1
 lsc_attribute_accuracy LSC models: G(z), z ~ N(n_c, I), labelled c (`zoo.metrics.attribute_control`)
 lsc_edit               LSC models: eq. 8's G(z_i - n_i + n_j) labelled j
 lsc_block_probe        LSC models: the attribute read from the encoder's blocks on real images
@@ -159,6 +160,28 @@ def mode_coverage(points, dataset, seed=None, n_sigma=3.0, min_samples=1) -> Met
     s = scores.mode_coverage(points, toy2d.mode_centers(dataset), toy2d.TOY_STD[dataset], n_sigma, min_samples)
     return MetricRecord("mode_coverage", float(s["modes_captured"]),
                         protocol(None, None, None, len(points), None, seed, dataset=dataset, n_sigma=n_sigma), s)
+
+
+@register_metric("point_distance")
+def point_distance(real, fake, dataset=None, split=None, seed=0, directions=64) -> MetricRecord:
+    """2-D point sets: the symmetric mean nearest-neighbour distance (value; Chamfer, scipy's cKDTree)
+
+        0.5 * (mean_f min_r |f - r| + mean_r min_f |r - f|)
+
+    and the sliced Wasserstein-1 distance over `directions` random unit directions (seeded by `seed`) in
+    ``details["sliced_w1"]``. Lower is better; 0 for identical sets."""
+    from scipy.spatial import cKDTree
+    from scipy.stats import wasserstein_distance
+
+    real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+    if real.ndim != 2 or real.shape[1] != 2 or fake.shape[1:] != (2,):
+        raise ValueError(f"point_distance takes 2-D points [n, 2]; got {real.shape} and {fake.shape}.")
+    chamfer = 0.5 * (cKDTree(real).query(fake)[0].mean() + cKDTree(fake).query(real)[0].mean())
+    dirs = np.random.default_rng(seed).normal(size=(directions, 2))
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    swd = float(np.mean([wasserstein_distance(real @ d, fake @ d) for d in dirs]))
+    return MetricRecord("point_distance", float(chamfer), _proto(None, real, fake, split, seed, dataset=dataset,
+                                                                  directions=directions), {"sliced_w1": swd})
 
 
 def sanity_sets(n=5000, seed=0):
