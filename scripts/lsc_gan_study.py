@@ -52,14 +52,18 @@ ABLATION = {"quarter": ("fashion32", QUARTER),
             "quarter_no_residual_adversary": ("fashion32", {**QUARTER, "residual_weight": 0.0}),
             "quarter_no_attribute_term": ("fashion32", {**QUARTER, "attribute_weight": 0.0}),
             "quarter_paper": ("fashion32_paper", QUARTER),
-            "half": ("fashion32", HALF), "half_beta0.5": ("fashion32", {**HALF, "beta": 0.5})}
+            "half": ("fashion32", HALF), "half_beta0.5": ("fashion32", {**HALF, "beta": 0.5}),
+            "quarter_classifier": ("fashion32", {**QUARTER, "classifier_weight": 1.0}),
+            "classifier": ("fashion32", {"classifier_weight": 1.0})}
 ABLATION_LABELS = {
     "half": "working at half of table 3's widths, beta 1", "half_beta0.5": "working at half the widths, beta 1/2",
     "quarter": "working at a quarter of the widths, beta 1 (the ablation's reference)",
     "quarter_unconditional_d": "quarter, unconditional discriminator",
     "quarter_no_residual_adversary": "quarter, no residual adversary (`residual_weight=0`)",
     "quarter_no_attribute_term": "quarter, no attribute term (`attribute_weight=0`)",
-    "quarter_paper": "quarter, every deviation taken back (`fashion32_paper`: eq. 1 and 2 as written)"}
+    "quarter_paper": "quarter, every deviation taken back (`fashion32_paper`: eq. 1 and 2 as written)",
+    "quarter_classifier": "quarter, plus AC-GAN's auxiliary classifier in D (`classifier_weight=1`)",
+    "classifier": "table-3 widths, plus AC-GAN's auxiliary classifier in D (`classifier_weight=1`)"}
 for _name, (_config, _over) in ABLATION.items():
     RUNS[f"fashion_{_name}_s0"] = ("fashion_mnist", _config, _over, 0)
 

@@ -129,6 +129,42 @@ def test_the_encoder_is_bit_identical_after_stage_two_and_the_adversary_trains_i
     assert np.isfinite(hist.history["consistency"]).all() and np.isfinite(hist.history["g_loss"]).all()
 
 
+def test_the_auxiliary_classifier_learns_real_labels_in_d_and_reaches_g_through_the_fakes():
+    """AC-GAN's head: L_D's term (real images, their labels) trains the discriminator only, L_G's term (G(z_S), S)
+    the generator only, and a few stage-2 steps on real data lower its cross-entropy on held-out real images."""
+    keras.utils.set_random_seed(0)
+    model = zoo.build_model("lsc_gan", config="smoke", classifier_weight=1.0, vae_epochs=0)
+    model.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), d_optimizer=keras.optimizers.Adam(3e-3))
+    data = next(iter(_data(16)))
+    multi_hot = model.multi_hot(data)
+    groups = {"generator": model.generator.trainable_variables,
+              "discriminator": model.discriminator.trainable_variables}
+    z, prior = model.gan_latent(data, 16)
+
+    def aux(x):
+        return model.critic_heads(model.discriminator([x, multi_hot], training=True))[1]
+
+    d_term = lambda: model.classifier_terms(aux(data[0]), None, data, prior)[0]  # noqa: E731
+    g_term = lambda: model.classifier_terms(None, aux(model.generator(z, training=True)), data, prior)[1]  # noqa
+    assert _grads(d_term, groups) == {"generator": False, "discriminator": True}
+    assert _grads(g_term, groups)["generator"]
+    held_out = next(iter(zoo.load_dataset("fashion_mnist", "test", 256, image_size=32, with_labels=True)))
+    held_hot = model.multi_hot(held_out)
+
+    def real_ce():  # batch statistics: after 50 steps D's BatchNorm moving averages are still near their start
+        logits = model.critic_heads(model.discriminator([held_out[0], held_hot], training=True))[1]
+        return float(tf.reduce_mean(lsc_losses.attribute_cross_entropy(held_hot, logits, True)))
+
+    before = real_ce()
+    hist = model.fit(_data(32), epochs=2, steps_per_epoch=25, verbose=0)
+    assert hist.history["stage"] == [2, 2] and np.isfinite(hist.history["classifier"]).all()
+    assert real_ce() < before - 0.3, (before, real_ce())
+    paper = zoo.build_model("lsc_gan", config="smoke")
+    assert len(paper.discriminator.outputs) == 1 and "classifier" not in [m.name for m in paper.metrics]
+    with pytest.raises(ValueError, match="needs discriminator='projection'"):
+        zoo.build_model("lsc_gan", config="smoke", classifier_weight=1.0, discriminator="unconditional")
+
+
 def test_paper_configs_are_eq_1_and_eq_2_as_written():
     cfg = zoo.build_model("lsc_gan", config="fashion32_paper").get_config()
     assert (cfg["reconstruction"], cfg["attribute_weight"], cfg["residual_weight"], cfg["consistency"],

@@ -41,7 +41,7 @@ def _vae(model, train):
 
 PAPER_VAE = {"reconstruction": "optimal_variance", "attribute_weight": 0.0, "residual_weight": 0.0, "beta": 1.0}
 PAPER_GAN = {**PAPER_VAE, "residual_weight": 0.0, "consistency": "kl", "stage2_encoder": "trained",
-             "r1_weight": 0.0, "discriminator": "unconditional", "loss": "least_squares"}
+             "r1_weight": 0.0, "discriminator": "unconditional", "loss": "least_squares", "classifier_weight": 0.0}
 
 VAE_CONFIGS = {
     "smoke": _vae(_SMOKE, _train(16, 2, 3)),

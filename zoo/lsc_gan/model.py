@@ -192,6 +192,13 @@ class LSCGAN(TwoStageMixin, LSCVAE):
     * ``discriminator="projection"``: D(x, S) scores the image with its attribute set
       (`zoo.lsc_gan.networks`), the fake with the S of its z_S. The unconditional D accepts a realistic image of
       any attribute, and the frozen Q alone is a classifier G learns to fool.
+    * ``classifier_weight``: AC-GAN's auxiliary classifier (Odena et al. 2017) on D's features, trained on real
+      images only (the fakes' labels are what is being learnt, so D is not asked to classify them):
+
+          L_D += classifier_weight * E_x[CE(C(x), S_x)],   L_G += classifier_weight * E_z[CE(C(G(z_S)), S)]
+
+      A frozen Q is a fixed network G can fool (its reading of G(z_S) was right far more often than the zoo's
+      classifier's); C keeps learning from real images while G trains against it.
 
     Args:
         consistency: ``"kl"`` (eq. 2) or ``"latent_mse"``.
@@ -200,6 +207,8 @@ class LSCGAN(TwoStageMixin, LSCVAE):
         attribute_weight: as `LSCVAE`; also weights the stage-2 attribute term.
         r1_weight: gamma of R1 on the discriminator (0: none, the paper).
         discriminator: ``"projection"`` (conditional) or ``"unconditional"`` (the paper).
+        classifier_weight: weight of the auxiliary classifier's terms (0: no classifier head, the paper); needs the
+            projection discriminator.
         loss, d_widths, d_out_channels, vae_epochs, generator_init, vae_path: as `zoo.lsr_gan.LSRGAN`.
         **kwargs: `LSCVAE`'s.
     """
@@ -211,14 +220,21 @@ class LSCGAN(TwoStageMixin, LSCVAE):
 
     def __init__(self, consistency="latent_mse", consistency_weight=1.0, stage2_encoder="frozen",
                  loss="non_saturating", d_widths=(32, 64, 128), d_out_channels=1, vae_epochs=10,
-                 generator_init="decoder", vae_path=None, r1_weight=10.0, discriminator="projection", **kwargs):
+                 generator_init="decoder", vae_path=None, r1_weight=10.0, discriminator="projection",
+                 classifier_weight=0.0, **kwargs):
         if stage2_encoder not in self.STAGE2_ENCODERS:
             raise ValueError(f"Unknown stage2_encoder {stage2_encoder!r}. Known: {', '.join(self.STAGE2_ENCODERS)}.")
         if consistency not in self.CONSISTENCIES:
             raise ValueError(f"Unknown consistency {consistency!r}. Known: {', '.join(self.CONSISTENCIES)}.")
         if discriminator not in self.DISCRIMINATORS:
             raise ValueError(f"Unknown discriminator {discriminator!r}. Known: {', '.join(self.DISCRIMINATORS)}.")
+        if float(classifier_weight) < 0 or (float(classifier_weight) and discriminator != "projection"):
+            raise ValueError(f"classifier_weight must be >= 0 and needs discriminator='projection' (got "
+                             f"{classifier_weight!r} with {discriminator!r}).")
         super().__init__(**kwargs)
+        self.classifier_weight = float(classifier_weight)
+        if self.classifier_weight:  # (models without the head keep their variables, so their weights load)
+            self.classifier_tracker = keras.metrics.Mean(name="classifier")
         self.consistency, self.consistency_weight = consistency, float(consistency_weight)
         self.stage2_encoder = stage2_encoder
         self.discriminator_kind = discriminator
@@ -228,13 +244,34 @@ class LSCGAN(TwoStageMixin, LSCVAE):
     @staticmethod
     def _projection_critic(model):
         return build_projection_discriminator(model.image_size, model.channels, model.d_widths,
-                                              model.attributes.size)
+                                              model.attributes.size, classifier=bool(model.classifier_weight))
+
+    def gan_metrics(self):
+        return super().gan_metrics() + ([self.classifier_tracker] if self.classifier_weight else [])
+
+    def critic_heads(self, outputs):
+        return (outputs[0], outputs[1]) if self.classifier_weight else (outputs, None)
+
+    def classifier_terms(self, real_aux, fake_aux, data, prior):
+        """The AC-GAN terms: C's cross-entropy on real images with their attributes (L_D) and on G(z_S) with S
+        (L_G), each times ``classifier_weight``; logs the generated images' term."""
+        if not self.classifier_weight:
+            return 0.0, 0.0, ()
+        d = g = 0.0
+        if real_aux is not None:
+            d = self.classifier_weight * tf.reduce_mean(lsc_losses.attribute_cross_entropy(
+                self.multi_hot(data), real_aux, self.attributes.exclusive))
+        if fake_aux is not None:
+            ce = tf.reduce_mean(lsc_losses.attribute_cross_entropy(prior[1], fake_aux, self.attributes.exclusive))
+            return d, self.classifier_weight * ce, (ce,)
+        return d, g, ()
 
     def discriminator_condition(self, data):
         return self.multi_hot(data) if self.discriminator_kind == "projection" else None
 
     def get_config(self):
         return {**super().get_config(), **gan_config(self), "discriminator": self.discriminator_kind,
+                "classifier_weight": self.classifier_weight,
                 "consistency": self.consistency, "consistency_weight": self.consistency_weight,
                 "stage2_encoder": self.stage2_encoder}
 

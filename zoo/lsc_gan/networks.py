@@ -9,6 +9,10 @@ with s the ``[B, #attributes]`` multi-hot attribute set and E a learned embeddin
 their own S and generated ones with the S their z_S was drawn from, so the discriminator rejects an image that is
 realistic but of another attribute. The generator then has to show S in the image, which the unconditional
 discriminator never asked of it.
+
+With ``classifier=True`` it also has AC-GAN's auxiliary classifier (Odena et al. 2017) on the same features,
+``C(x) = W_c phi(x) + b_c``, the attribute logits, as a second output (`zoo.lsc_gan.LSCGAN`'s
+``classifier_weight``).
 """
 from __future__ import annotations
 
@@ -18,8 +22,9 @@ from keras import layers
 from zoo.lsr_gan.networks import trunk
 
 
-def build_projection_discriminator(image_size, channels, widths, n_attributes, name="discriminator"):
-    """``[image, attributes] -> [B, 1]`` logits."""
+def build_projection_discriminator(image_size, channels, widths, n_attributes, classifier=False,
+                                   name="discriminator"):
+    """``[image, attributes] -> [B, 1]`` logits (and ``[B, #attributes]`` attribute logits with `classifier`)."""
     if image_size % 2 ** len(widths):
         raise ValueError(f"image_size={image_size} must be divisible by {2 ** len(widths)} for {len(widths)} "
                          "stride-2 convolutions.")
@@ -29,4 +34,8 @@ def build_projection_discriminator(image_size, channels, widths, n_attributes, n
     unconditional = layers.Dense(1, dtype="float32", name="logit")(phi)
     embedded = layers.Dense(widths[-1], use_bias=False, dtype="float32", name="embed")(s0)
     projection = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, phi])
-    return keras.Model([x0, s0], layers.Add(dtype="float32", name="logits")([unconditional, projection]), name=name)
+    logits = layers.Add(dtype="float32", name="logits")([unconditional, projection])
+    if classifier:
+        return keras.Model([x0, s0], [logits, layers.Dense(n_attributes, dtype="float32", name="classes")(phi)],
+                           name=name)
+    return keras.Model([x0, s0], logits, name=name)

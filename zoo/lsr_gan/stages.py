@@ -38,7 +38,8 @@ class TwoStageMixin:
 
         L_D = adversarial critic loss (``loss``: LSR-GAN's non-saturating eq. 3, LSC-GAN's least squares eq. 2)
               + r1_weight / 2 * E_x ||grad_x D(x)||^2   (R1 on real images; 0 in both papers)
-        L_G = adversarial generator loss + ``latent_term(z, G(z), prior_mean)``
+              [+ an auxiliary classifier's loss on real images, ``classifier_terms``]
+        L_G = adversarial generator loss + ``latent_term(z, G(z), prior_mean)`` [+ its loss on G(z)]
 
     where the subclass defines the latent term (LSR-GAN: lambda * -log q(z|G(z)); LSC-GAN: KL(Q(z|G(z_S)) ||
     N(mu_S, I))) and draws z (``gan_latent``).
@@ -131,20 +132,37 @@ class TwoStageMixin:
         """``(what L_G adds, the unweighted term that is logged)``."""
         raise NotImplementedError(f"{type(self).__name__} must define its generator's latent term.")
 
+    def critic_heads(self, outputs):
+        """``(adversarial logits, auxiliary outputs or None)`` of the discriminator's outputs."""
+        return outputs, None
+
+    def classifier_terms(self, real_aux, fake_aux, data, prior):
+        """``(what L_D adds, what L_G adds, the logged values)`` from a discriminator's auxiliary outputs on real
+        and generated images (none here: LSC-GAN's AC-GAN head, `zoo.lsc_gan.LSCGAN`)."""
+        return 0.0, 0.0, ()
+
     def gan_step(self, data):
         real = first_input(data)
         batch = tf.shape(real)[0]
-        z, _ = self.gan_latent(data, batch)
+        z, prior = self.gan_latent(data, batch)
         fake = self.generator(z, training=True)
         condition = self.discriminator_condition(data)
-        critic = lambda x: self.discriminator(x if condition is None else [x, condition], training=True)  # noqa
+        seen = {}
+
+        def critic(x):  # the adversarial logits; the last call's auxiliary outputs are kept in `seen`
+            logits, seen["aux"] = self.critic_heads(self.discriminator(x if condition is None else [x, condition],
+                                                                       training=True))
+            return logits
+
         with tf.GradientTape() as tape:
             if self.r1_weight:
                 real_logits, r1 = losses_lib.r1_penalty(critic, real)
             else:
                 real_logits, r1 = tf.cast(critic(real), tf.float32), 0.0
+            real_aux = seen["aux"]
             d_loss = self.loss_pair.d(real_logits, tf.cast(critic(fake), tf.float32))
-            scaled = scaled_loss(self.d_optimizer, d_loss + 0.5 * self.r1_weight * r1)
+            d_extra, _, _ = self.classifier_terms(real_aux, None, data, prior)
+            scaled = scaled_loss(self.d_optimizer, d_loss + 0.5 * self.r1_weight * r1 + d_extra)
         apply_gradients(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
         z, prior_mean = self.gan_latent(data, batch)
         variables = self.generator_variables()
@@ -152,9 +170,10 @@ class TwoStageMixin:
             fake = self.generator(z, training=True)
             g_loss = self.loss_pair.g(tf.cast(critic(fake), tf.float32))
             weighted, term = self.latent_term(z, fake, prior_mean)
-            scaled = scaled_loss(self.g_optimizer, g_loss + weighted)
+            _, g_extra, logged = self.classifier_terms(None, seen["aux"], data, prior_mean)
+            scaled = scaled_loss(self.g_optimizer, g_loss + weighted + g_extra)
         apply_gradients(self.g_optimizer, tape, scaled, variables)
-        return d_loss, g_loss, term, g_loss + weighted
+        return (d_loss, g_loss, term, *logged, g_loss + weighted + g_extra)
 
     def train_step(self, data):
         if self.stage == 1:
