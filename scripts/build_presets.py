@@ -59,6 +59,8 @@ PRESETS = {  # name: (run directory, what it is)
                           "`zoo train vae --dataset fashion_mnist --config fashion32 --seed 0`"),
     "lsc_vae_fashion_mnist": (RUNS / "presets20/lsc_vae_fashion32_s0",
                               "`zoo train lsc_vae --dataset fashion_mnist --config fashion32 --seed 0`"),
+    "sngan_fashion_mnist": (RUNS / "latent/sngan_fashion_s0", "scripts/latent_distribution_study.py "
+                                                              "sngan_fashion_s0 (docs/results/latent_distribution.md)"),
     "growing_mlp_gan_swiss_roll": (RUNS / "presets20/growing_mlp_gan_default_s0",
                                    "`zoo train growing_mlp_gan --dataset swiss_roll --config default --seed 0`"),
 }
@@ -66,7 +68,7 @@ PRESETS = {  # name: (run directory, what it is)
 # measured on the loaded float16 preset
 FLOAT16 = {"latentgan_ae_mnist", "latentgan_ae_fashion_mnist", "lsc_gan_mnist", "lsc_gan_fashion_mnist",
            "bgan_fashion_mnist", "bggan_fashion_mnist", "cggan_fashion_mnist", "clggan_fashion_mnist",
-           "vae_fashion_mnist", "lsc_vae_fashion_mnist"}
+           "vae_fashion_mnist", "lsc_vae_fashion_mnist", "sngan_fashion_mnist"}
 METRICS = ("fd_classifier", "precision_recall")  # measured on one draw of 2,000 samples
 POINT_METRICS = ("point_distance",)  # 2-D point sets (the Swiss roll): Chamfer and sliced W1, 2,000 vs 2,000
 PROTOCOL = {"n": 2000, "split": "test", "seed": 0}
