@@ -33,11 +33,14 @@ sys.path.insert(0, str(ROOT))
 
 MOMENTA = (0.99, 0.995, 0.998, 0.999)
 SEEDS = (0, 1, 2)
-# name: (model, config, dataset, precision)
-MODELS = {"lggan": ("lggan", "fashion32", "fashion_mnist", "float32"),
-          "clggan": ("clggan", "fashion32", "fashion_mnist", "float32"),
-          "cggan": ("cggan", "fashion32", "fashion_mnist", "auto"),
-          "dcgan": ("dcgan", "quick", "fashion_mnist", "auto")}
+# name: (model, config, dataset, precision, epochs (None: the config's)); "_long": 3x the config's steps, the extra
+# ones at the last stage (one seed: a preset candidate)
+MODELS = {"lggan": ("lggan", "fashion32", "fashion_mnist", "float32", None),
+          "clggan": ("clggan", "fashion32", "fashion_mnist", "float32", None),
+          "cggan": ("cggan", "fashion32", "fashion_mnist", "auto", None),
+          "dcgan": ("dcgan", "quick", "fashion_mnist", "auto", None),
+          **{f"{m}_long": (m, "fashion32", "fashion_mnist", "auto", 42) for m in ("bgan", "bggan", "cggan", "lggan",
+                                                                                 "clggan")}}
 RUNS = {f"{name}_s{seed}": (*spec, seed) for name, spec in MODELS.items() for seed in SEEDS}
 
 
@@ -84,14 +87,15 @@ def sweep_callback(momenta=MOMENTA):
 def train_one(name, out: Path) -> Path:
     from zoo_app.fit import train
 
-    model_name, config, dataset, precision, seed = RUNS[name]
+    model_name, config, dataset, precision, epochs, seed = RUNS[name]
     run = out / name
     if (run / "weights.npz").exists():
         return run
     shutil.rmtree(run, ignore_errors=True)  # the sweep lives in memory: an unfinished run starts over
     sweep = sweep_callback()
     start = time.perf_counter()
-    train(model_name, dataset, config=config, out=run, seed=seed, verbose=2, precision=precision, callbacks=[sweep])
+    train(model_name, dataset, config=config, out=run, seed=seed, verbose=2, precision=precision, epochs=epochs,
+          callbacks=[sweep])
     wall = time.perf_counter() - start
     arrays = {f"raw|{p}": w for p, w in sweep.raw.items()}
     arrays.update({f"{m}|{p}": w for m, ema in sweep.ema.items() for p, w in ema.items()})
@@ -105,7 +109,7 @@ def measure(name, out: Path) -> dict:
 
     from zoo import metrics
 
-    model_name, config, dataset, precision, seed = RUNS[name]
+    model_name, config, dataset, precision, epochs, seed = RUNS[name]
     run = out / name
     model = keras.saving.load_model(run / "model.keras", compile=False)
     arrays = np.load(run / "weights.npz")
@@ -118,6 +122,7 @@ def measure(name, out: Path) -> dict:
         rows[key] = {"fd_classifier": fd.value, "precision": pr.value, "recall": pr.details["recall"]}
         protocol = fd.protocol
     return {"model": model_name, "config": config, "dataset": dataset, "precision": precision, "seed": seed,
+            "epochs": epochs,
             "wall_seconds": float((run / "wall_seconds.txt").read_text()), "by_momentum": rows, "protocol": protocol}
 
 

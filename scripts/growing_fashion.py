@@ -2,6 +2,7 @@
 
     python scripts/growing_fashion.py train  [--models bgan,...] [--out runs/growing]   # trains what is missing
     python scripts/growing_fashion.py report [--out runs/growing]                      # table, grids, plot
+    python scripts/growing_fashion.py fidelity   # clggan vs lggan over 3 seeds (thesis section 8), from ema.json
 
 Each model: ``zoo train NAME --dataset fashion_mnist --config fashion32`` (seed 547, the thesis' seed), then
 fd_classifier / precision-recall (project classifier features, 2,000 generated vs 2,000 test images, seed 0),
@@ -14,10 +15,13 @@ import argparse
 import csv
 import json
 import platform
+import sys
 from pathlib import Path
 
 MODELS = ("bgan", "bggan", "cggan", "lggan", "clggan")
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def train_one(name, out: Path):
@@ -82,13 +86,69 @@ def report(out: Path, docs: Path):
     return rows
 
 
+FIDELITY = ("lggan", "clggan")
+
+
+def stage_seconds(bench: dict, name: str, stage_epochs, steps_per_epoch: int) -> float:
+    """Seconds of steps of a full ``fashion32`` schedule from `bench/growing.py`'s per-stage median step (the
+    idle machine), plus its growth overheads."""
+    stages = bench["models"][name]
+    steps = sum(stage_epochs[s["stage"]] * steps_per_epoch * s["median_step_s"] for s in stages)
+    return steps + sum(s.get("growth_overhead_s", 0.0) for s in stages)
+
+
+def fidelity(docs: Path) -> dict:
+    """clggan vs lggan at equal steps (thesis section 8: clgGAN trains faster with quality no worse): the raw
+    generators of scripts/ema_study.py's ``lggan_s*`` / ``clggan_s*`` runs (``fashion32``, float32, seeds 0-2; the
+    same recipe as the table above but seeds 0-2 instead of 547), fd_classifier / precision / recall from
+    docs/results/ema.json, and the wall clock of the schedule from bench/results/growing.json (measured alone)
+    beside the runs' own (taken while other jobs shared the 2 cores: indicative only)."""
+    import numpy as np
+
+    import zoo
+    from markdown_tables import fill
+
+    ema = json.loads((docs / "ema.json").read_text())
+    bench = json.loads((ROOT / "bench" / "results" / "growing.json").read_text())
+    rows = {}
+    for name in FIDELITY:
+        runs = [r for k, r in sorted(ema["runs"].items()) if k.rsplit("_s", 1)[0] == name]
+        cfg = zoo.get_config(name, "fashion32")
+        epochs = list(cfg["model"]["stage_epochs"])  # the last stage runs to the end of training
+        epochs.append(cfg["train"]["epochs"] - sum(epochs))
+        row = {"seeds": [r["seed"] for r in runs],
+               "bench_schedule_seconds": stage_seconds(bench, name, epochs, cfg["train"]["steps_per_epoch"]),
+               "stage_epochs": epochs}
+        for key in ("fd_classifier", "precision", "recall"):
+            v = np.array([r["by_momentum"]["raw"][key] for r in runs])
+            row[key] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)), "values": v.tolist()}
+        w = np.array([r["wall_seconds"] for r in runs])
+        row["run_wall_seconds"] = {"mean": float(w.mean()), "std": float(w.std(ddof=1)), "values": w.tolist()}
+        rows[name] = row
+    out = {"protocol": fidelity.__doc__.split("\n\n", 1)[0].replace("\n", " "), "fd_protocol": ema["protocol"],
+           "rows": rows}
+    (docs / "growing_fidelity.json").write_text(json.dumps(out, indent=1))
+    table = ["| model | seeds | fd_classifier | precision | recall | schedule seconds (bench, alone) | run wall "
+             "clock (shared machine) |", "|---|---|---|---|---|---|---|"]
+    for name, r in rows.items():
+        table.append(f"| {name} | {len(r['seeds'])} | {r['fd_classifier']['mean']:.2f} ± {r['fd_classifier']['std']:.2f} "
+                     f"| {r['precision']['mean']:.2f} ± {r['precision']['std']:.2f} | {r['recall']['mean']:.2f} ± "
+                     f"{r['recall']['std']:.2f} | {r['bench_schedule_seconds']:.0f} s | "
+                     f"{r['run_wall_seconds']['mean']:.0f} ± {r['run_wall_seconds']['std']:.0f} s |")
+    fill(docs / "growing.md", {"fidelity": "\n".join(table)})
+    print("\n".join(table))
+    return out
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", choices=("train", "report"))
+    p.add_argument("command", choices=("train", "report", "fidelity"))
     p.add_argument("--models", default=",".join(MODELS))
     p.add_argument("--out", default="runs/growing")
     args = p.parse_args(argv)
     out = Path(args.out)
+    if args.command == "fidelity":
+        return fidelity(ROOT / "docs" / "results")
     if args.command == "train":
         for name in args.models.split(","):
             print(json.dumps(train_one(name, out), default=str), flush=True)
