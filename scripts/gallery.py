@@ -16,7 +16,8 @@ Everything is drawn from the loaded preset with fixed seeds, so a rerun writes t
       ``generate_like`` samples (seeds 0-6);
     - 2-D point generators (the Swiss roll): latent sweeps (`scripts/growing_swiss_roll.py`'s figure);
     - everything else: linear interpolations between two prior draws (`zoo.walks.interpolation_latents`).
-* numbers: `zoo.pretrained.presets_table` (the table ``zoo list --presets`` prints), from the cards.
+* numbers: `zoo.pretrained.presets_table` (the table ``zoo list --presets`` prints), from the cards; the same
+  table goes into the README between its ``presets`` markers.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 import zoo  # noqa: E402
 from zoo import pretrained, walks  # noqa: E402
@@ -35,7 +37,6 @@ from zoo.visualize import save_grid  # noqa: E402
 
 def point_sweeps(model, path):
     """2-D generators: per latent coordinate, lines of points with the other coordinate fixed (thesis figure 8)."""
-    sys.path.insert(0, str(ROOT / "scripts"))
     from growing_swiss_roll import plot
 
     plot(model, path, "preset")
@@ -108,7 +109,10 @@ def main():
                   f"![{name}: {caption}](gallery/{name}_strip.png)", ""]
         print(name, flush=True)
     (docs / "gallery.md").write_text("\n".join(lines))
-    print(f"wrote {docs / 'gallery.md'}")
+    from markdown_tables import fill
+
+    fill(ROOT / "README.md", {"presets": pretrained.presets_table(names)})
+    print(f"wrote {docs / 'gallery.md'} and the README's presets table")
 
 
 if __name__ == "__main__":

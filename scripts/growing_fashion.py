@@ -131,7 +131,8 @@ def fidelity(docs: Path) -> dict:
     table = ["| model | seeds | fd_classifier | precision | recall | schedule seconds (bench, alone) | run wall "
              "clock (shared machine) |", "|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
-        table.append(f"| {name} | {len(r['seeds'])} | {r['fd_classifier']['mean']:.2f} ± {r['fd_classifier']['std']:.2f} "
+        fd = r["fd_classifier"]
+        table.append(f"| {name} | {len(r['seeds'])} | {fd['mean']:.2f} ± {fd['std']:.2f} "
                      f"| {r['precision']['mean']:.2f} ± {r['precision']['std']:.2f} | {r['recall']['mean']:.2f} ± "
                      f"{r['recall']['std']:.2f} | {r['bench_schedule_seconds']:.0f} s | "
                      f"{r['run_wall_seconds']['mean']:.0f} ± {r['run_wall_seconds']['std']:.0f} s |")
