@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 import keras
+import numpy as np
 
 import zoo  # noqa: F401  (registers the model classes)
 from zoo.metrics import evaluate_generator
@@ -50,8 +51,8 @@ PRESETS = {  # name: (run directory, what it is)
                                           "(docs/results/latent_distribution.md)"),
     "bgan_fashion_mnist": (RUNS / "presets20/bgan_fashion32_s0",
                            "`zoo train bgan --dataset fashion_mnist --config fashion32 --seed 0`"),
-    "bggan_fashion_mnist": (RUNS / "presets20/bggan_fashion32_s0",
-                            "`zoo train bggan --dataset fashion_mnist --config fashion32 --seed 0`"),
+    "bggan_fashion_mnist": (RUNS / "ema/bggan_long_s0", "`zoo train bggan --dataset fashion_mnist --config "
+                            "fashion32_long --seed 0` (this run: scripts/ema_study.py bggan_long_s0)"),
     "cggan_fashion_mnist": (RUNS / "precision/cggan_bf16_s0", "scripts/precision_study.py cggan_bf16_s0 "
                                                               "(docs/results/precision.md)"),
     "clggan_fashion_mnist": (RUNS / "ema/clggan_s0", "scripts/ema_study.py clggan_s0 (docs/results/ema.md)"),
@@ -80,11 +81,21 @@ def card_records(model, dataset):
                               split=PROTOCOL["split"], seed=PROTOCOL["seed"])
 
 
+# presets whose generator is the moving average that scripts/ema_study.py kept beside the run: (momentum, the config
+# that trains it in one go, with use_ema in g_optimizer; tests/test_ema.py shows the two averages equal)
+FROM_SWEEP = {"bggan_fashion_mnist": (0.998, "fashion32_long")}
+
+
 def build(name: str) -> Path:
     run, recipe = PRESETS[name]
     info = json.loads((run / "run.json").read_text())
     state = json.loads((run / "state.json").read_text()) if (run / "state.json").exists() else {}
     model = keras.saving.load_model(run / "model.keras", compile=False)
+    if name in FROM_SWEEP:
+        momentum, info["config"] = FROM_SWEEP[name]
+        averages = np.load(run / "weights.npz")
+        for v in model.generator.trainable_variables:
+            v.assign(averages[f"{momentum}|{v.path}"])
     dtype = "float16" if name in FLOAT16 else "float32"
     if dtype != "float32":  # measure what ships: write the weights, load them back rounded
         model.save_to_preset(PACKAGE_PRESETS / name, name=name, samples=0, weights_dtype=dtype)
@@ -97,6 +108,10 @@ def build(name: str) -> Path:
                 "seed": info.get("seed"), "optimizer_steps": steps, "train_config": info.get("train_config"),
                 "wall_seconds": float(wall.read_text()) if wall.exists() else None,
                 "machine": records[0].protocol["machine"], "versions": info.get("versions")}
+    if name in FROM_SWEEP:  # the recipe is the config's; the average was taken beside the run
+        training["train_config"] = zoo.get_config(info["model"], info["config"])["train"]
+        training["generator_average"] = (f"momentum {FROM_SWEEP[name][0]}, kept in numpy beside the run by "
+                                         "scripts/ema_study.py (= use_ema in g_optimizer, tests/test_ema.py)")
     extra = {}
     if hasattr(model, "clustering_record"):
         x, y = zoo.load_arrays(info["dataset"], "test", image_size=model.image_size)

@@ -5,6 +5,9 @@
   network, 8 per grown stage (4 fading, 4 stable). ``zoo train clggan --dataset celeb_a --config celeba128``.
 * ``fashion32``: the same recipe at 32x32x1 for Fashion-MNIST / MNIST: latent 8 -> 64, C_0 = 64, 4 stages; epochs
   are 200 steps of 32 so that the 2-core CPU runs in docs/results/growing.md finish (lr 5e-4 for the short run).
+* ``fashion32_long``: the presets' recipe: ``fashion32`` with 28 more epochs at the last stage (8,400 steps in all)
+  and the generator's moving average (``use_ema``, momentum 0.998, written into the generator when ``fit`` ends,
+  `trainers.base.Model.finalize_ema`); measured in docs/results/ema.md.
 * ``smoke``: 8x8, two stages (the second fades over its 2 epochs), a few steps, for tests.
 """
 from __future__ import annotations
@@ -37,6 +40,8 @@ def for_model(name: str) -> dict:
         "smoke": _config(name, 8, 1, 4, 8, 8, 2, 1, 2, 2, _train(8, 3, 3, THESIS_ADAM)),
         # 4 stages x (first 2 epochs, then 4 per grown stage: 2 fading, 2 stable) = 14 epochs.
         "fashion32": _config(name, 32, 1, 8, 64, 64, 4, 2, 4, 2, _train(32, 14, 200, fast_adam)),
+        "fashion32_long": _config(name, 32, 1, 8, 64, 64, 4, 2, 4, 2, dict(
+            _train(32, 42, 200, fast_adam), g_optimizer=dict(fast_adam, use_ema=True, ema_momentum=0.998))),
         # thesis 7.2.3: 44 epochs = 4 + 5 x 8; epochs are passes over CelebA's 162,770 training images.
         "celeba128": _config(name, 128, 3, 8, 256, 256, 6, 4, 8, 4, _train(16, 44, None, THESIS_ADAM)),
     }
