@@ -66,6 +66,8 @@ ABLATION_LABELS = {
     "classifier": "table-3 widths, plus AC-GAN's auxiliary classifier in D (`classifier_weight=1`)"}
 for _name, (_config, _over) in ABLATION.items():
     RUNS[f"fashion_{_name}_s0"] = ("fashion_mnist", _config, _over, 0)
+for _s in SEEDS[1:]:  # the classifier's seeds beside the working config's
+    RUNS[f"fashion_classifier_s{_s}"] = ("fashion_mnist", "fashion32", {"classifier_weight": 1.0}, _s)
 
 
 def train_all(out: Path, only=None):
