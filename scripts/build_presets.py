@@ -33,7 +33,8 @@ from zoo.pretrained import PACKAGE_PRESETS
 RUNS = Path("/work/runs")
 PRESETS = {  # name: (run directory, what it is)
     "dcgan_fashion_mnist": (RUNS / "presets/dcgan", "`zoo train dcgan --config quick --epochs 8`"),
-    "lggan_fashion_mnist": (RUNS / "growing/lggan", "scripts/growing_fashion.py (docs/results/growing.md)"),
+    "lggan_fashion_mnist": (RUNS / "ema/lggan_long_s0", "`zoo train lggan --dataset fashion_mnist --config "
+                            "fashion32_long --seed 0` (this run: scripts/ema_study.py lggan_long_s0)"),
     "lsr_gan_fashion_mnist": (RUNS / "vae_gan/lsr_b1_long", "scripts/vae_gan_study.py lsr_b1_long "
                                                            "(docs/results/vae_gan.md)"),
     "latentgan_ae_mnist": (RUNS / "lgae/mnist_s0", "scripts/latentgan_ae_study.py mnist_s0 "
@@ -49,8 +50,8 @@ PRESETS = {  # name: (run directory, what it is)
     "lsc_conditioned_gan_fashion_mnist": (RUNS / "latent/lscc_fashion32_s0",
                                           "scripts/latent_distribution_study.py lscc_fashion32_s0 "
                                           "(docs/results/latent_distribution.md)"),
-    "bgan_fashion_mnist": (RUNS / "presets20/bgan_fashion32_s0",
-                           "`zoo train bgan --dataset fashion_mnist --config fashion32 --seed 0`"),
+    "bgan_fashion_mnist": (RUNS / "ema/bgan_long_s0", "`zoo train bgan --dataset fashion_mnist --config "
+                           "fashion32_long --seed 0` (this run: scripts/ema_study.py bgan_long_s0)"),
     "bggan_fashion_mnist": (RUNS / "ema/bggan_long_s0", "`zoo train bggan --dataset fashion_mnist --config "
                             "fashion32_long --seed 0` (this run: scripts/ema_study.py bggan_long_s0)"),
     "cggan_fashion_mnist": (RUNS / "precision/cggan_bf16_s0", "scripts/precision_study.py cggan_bf16_s0 "
@@ -68,7 +69,8 @@ PRESETS = {  # name: (run directory, what it is)
 # presets stored at half size (issue 14: under 10 MB; issue 20: all presets within the size limit), their metrics
 # measured on the loaded float16 preset
 FLOAT16 = {"latentgan_ae_mnist", "latentgan_ae_fashion_mnist", "lsc_gan_mnist", "lsc_gan_fashion_mnist",
-           "bgan_fashion_mnist", "bggan_fashion_mnist", "cggan_fashion_mnist", "clggan_fashion_mnist",
+           "bgan_fashion_mnist", "bggan_fashion_mnist", "lggan_fashion_mnist", "cggan_fashion_mnist",
+           "clggan_fashion_mnist",
            "vae_fashion_mnist", "lsc_vae_fashion_mnist", "sngan_fashion_mnist"}
 METRICS = ("fd_classifier", "precision_recall")  # measured on one draw of 2,000 samples
 POINT_METRICS = ("point_distance",)  # 2-D point sets (the Swiss roll): Chamfer and sliced W1, 2,000 vs 2,000
@@ -83,7 +85,7 @@ def card_records(model, dataset):
 
 # presets whose generator is the moving average that scripts/ema_study.py kept beside the run: (momentum, the config
 # that trains it in one go, with use_ema in g_optimizer; tests/test_ema.py shows the two averages equal)
-FROM_SWEEP = {"bggan_fashion_mnist": (0.998, "fashion32_long")}
+FROM_SWEEP = {f"{m}_fashion_mnist": (0.998, "fashion32_long") for m in ("bgan", "bggan", "lggan")}
 
 
 def build(name: str) -> Path:
