@@ -45,7 +45,8 @@ PRESETS = {  # name: (run directory, what it is)
                                                    "(docs/results/latent_distribution.md)"),
     "lsc_conditioned_gan_mnist": (RUNS / "latent/lscc_mnist_s0", "scripts/latent_distribution_study.py lscc_mnist_s0 "
                                                                  "(docs/results/latent_distribution.md)"),
-    "lsc_gan_fashion_mnist": (RUNS / "lsc/fashion_s0", "scripts/lsc_gan_study.py fashion_s0 (docs/results/vae_gan.md)"),
+    "lsc_gan_fashion_mnist": (RUNS / "lsc/fashion_classifier_s0", "scripts/lsc_gan_study.py fashion_classifier_s0 "
+                                                                  "(docs/results/vae_gan.md)"),
     "lsc_gan_mnist": (RUNS / "lsc/mnist_s0", "scripts/lsc_gan_study.py mnist_s0 (docs/results/vae_gan.md)"),
     "lsc_conditioned_gan_fashion_mnist": (RUNS / "latent/lscc_fashion32_s0",
                                           "scripts/latent_distribution_study.py lscc_fashion32_s0 "

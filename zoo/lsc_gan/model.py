@@ -198,7 +198,7 @@ class LSCGAN(TwoStageMixin, LSCVAE):
           L_D += classifier_weight * E_x[CE(C(x), S_x)],   L_G += classifier_weight * E_z[CE(C(G(z_S)), S)]
 
       A frozen Q is a fixed network G can fool (its reading of G(z_S) was right far more often than the zoo's
-      classifier's); C keeps learning from real images while G trains against it.
+      classifier's); C keeps learning from real images while G trains against it. On in ``fashion32``.
 
     Args:
         consistency: ``"kl"`` (eq. 2) or ``"latent_mse"``.
