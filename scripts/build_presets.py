@@ -55,9 +55,10 @@ PRESETS = {  # name: (run directory, what it is)
                            "fashion32_long --seed 0` (this run: scripts/ema_study.py bgan_long_s0)"),
     "bggan_fashion_mnist": (RUNS / "ema/bggan_long_s0", "`zoo train bggan --dataset fashion_mnist --config "
                             "fashion32_long --seed 0` (this run: scripts/ema_study.py bggan_long_s0)"),
-    "cggan_fashion_mnist": (RUNS / "precision/cggan_bf16_s0", "scripts/precision_study.py cggan_bf16_s0 "
-                                                              "(docs/results/precision.md)"),
-    "clggan_fashion_mnist": (RUNS / "ema/clggan_s0", "scripts/ema_study.py clggan_s0 (docs/results/ema.md)"),
+    "cggan_fashion_mnist": (RUNS / "ema/cggan_long_s0", "`zoo train cggan --dataset fashion_mnist --config "
+                            "fashion32_long --seed 0` (this run: scripts/ema_study.py cggan_long_s0)"),
+    "clggan_fashion_mnist": (RUNS / "ema/clggan_long_s0", "`zoo train clggan --dataset fashion_mnist --config "
+                             "fashion32_long --seed 0` (this run: scripts/ema_study.py clggan_long_s0)"),
     "vae_fashion_mnist": (RUNS / "presets20/vae_fashion32_s0",
                           "`zoo train vae --dataset fashion_mnist --config fashion32 --seed 0`"),
     "lsc_vae_fashion_mnist": (RUNS / "presets20/lsc_vae_fashion32_s0",
@@ -86,7 +87,8 @@ def card_records(model, dataset):
 
 # presets whose generator is the moving average that scripts/ema_study.py kept beside the run: (momentum, the config
 # that trains it in one go, with use_ema in g_optimizer; tests/test_ema.py shows the two averages equal)
-FROM_SWEEP = {f"{m}_fashion_mnist": (0.998, "fashion32_long") for m in ("bgan", "bggan", "lggan")}
+FROM_SWEEP = {f"{m}_fashion_mnist": (0.998, "fashion32_long") for m in ("bgan", "bggan", "cggan", "lggan",
+                                                                                     "clggan")}
 
 
 def build(name: str) -> Path:
