@@ -257,14 +257,13 @@ class LSCGAN(TwoStageMixin, LSCVAE):
         (L_G), each times ``classifier_weight``; logs the generated images' term."""
         if not self.classifier_weight:
             return 0.0, 0.0, ()
-        d = g = 0.0
-        if real_aux is not None:
-            d = self.classifier_weight * tf.reduce_mean(lsc_losses.attribute_cross_entropy(
-                self.multi_hot(data), real_aux, self.attributes.exclusive))
-        if fake_aux is not None:
-            ce = tf.reduce_mean(lsc_losses.attribute_cross_entropy(prior[1], fake_aux, self.attributes.exclusive))
-            return d, self.classifier_weight * ce, (ce,)
-        return d, g, ()
+        exclusive = self.attributes.exclusive
+        d = 0.0 if real_aux is None else self.classifier_weight * tf.reduce_mean(
+            lsc_losses.attribute_cross_entropy(self.multi_hot(data), real_aux, exclusive))
+        if fake_aux is None:
+            return d, 0.0, ()
+        ce = tf.reduce_mean(lsc_losses.attribute_cross_entropy(prior[1], fake_aux, exclusive))
+        return d, self.classifier_weight * ce, (ce,)
 
     def discriminator_condition(self, data):
         return self.multi_hot(data) if self.discriminator_kind == "projection" else None
