@@ -33,14 +33,15 @@ sys.path.insert(0, str(ROOT))
 
 MOMENTA = (0.99, 0.995, 0.998, 0.999)
 SEEDS = (0, 1, 2)
-# name: (model, config, dataset, precision, epochs (None: the config's)); "_long": 3x the config's steps, the extra
-# ones at the last stage (one seed: a preset candidate)
+# name: (model, config, dataset, precision, epochs (None: the config's)); "_long" (one seed: a preset candidate): the
+# growing models 3x their config's steps, the extra ones at the last stage; dcgan the same 8,400 steps
 MODELS = {"lggan": ("lggan", "fashion32", "fashion_mnist", "float32", None),
           "clggan": ("clggan", "fashion32", "fashion_mnist", "float32", None),
           "cggan": ("cggan", "fashion32", "fashion_mnist", "auto", None),
           "dcgan": ("dcgan", "quick", "fashion_mnist", "auto", None),
           **{f"{m}_long": (m, "fashion32", "fashion_mnist", "auto", 42) for m in ("bgan", "bggan", "cggan", "lggan",
-                                                                                 "clggan")}}
+                                                                                 "clggan")},
+          "dcgan_long": ("dcgan", "quick", "fashion_mnist", "auto", 56)}
 RUNS = {f"{name}_s{seed}": (*spec, seed) for name, spec in MODELS.items() for seed in SEEDS}
 
 

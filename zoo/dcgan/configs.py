@@ -17,6 +17,14 @@ CONFIGS = {
         "train": {"batch_size": 128, "epochs": 3, "steps_per_epoch": 150, "g_optimizer": _ADAM,
                   "d_optimizer": _ADAM},
     },
+    # The preset's recipe: ``quick``'s network trained 56 epochs (8,400 steps, what the growing presets take) with
+    # the generator's moving average (Keras ``use_ema``, momentum 0.998, written into the generator when ``fit``
+    # ends, `trainers.base.Model.finalize_ema`); measured beside the run in docs/results/ema.md.
+    "fashion32_long": {
+        "model": {"image_size": 32, "channels": 1, "base_channels": 32, "latent_dim": 64},
+        "train": {"batch_size": 128, "epochs": 56, "steps_per_epoch": 150,
+                  "g_optimizer": dict(_ADAM, use_ema=True, ema_momentum=0.998), "d_optimizer": _ADAM},
+    },
     # The DCGAN paper's recipe at 32x32 (batch 128, Adam 2e-4, beta_1 0.5, z of 100 dims).
     "default": {
         "model": {"image_size": 32, "channels": 1, "base_channels": 64, "latent_dim": 100},
