@@ -100,6 +100,23 @@ def test_stopped_at_a_random_step_resumes_bit_identical(tmp_path, tmp_path_facto
     assert getattr(b, "stage", None) == getattr(a, "stage", None)
 
 
+def test_a_run_with_the_generators_moving_average_resumes_bit_identical(tmp_path, monkeypatch):
+    """``use_ema`` on ``g_optimizer`` (the presets' recipe): the averages are optimizer variables, so a run stopped
+    mid-way must restore them; ``fit`` ends by writing them into the generator, whose weights are compared."""
+    cfg = zoo.get_config("dcgan", "smoke")
+    cfg["train"]["g_optimizer"] = dict(cfg["train"]["g_optimizer"], use_ema=True, ema_momentum=0.9)
+    monkeypatch.setitem(zoo.registry._CONFIGS["dcgan"], "smoke_ema", cfg)
+    settings = dict(config="smoke_ema", epochs=3, steps_per_epoch=4)
+    a, ha = train("dcgan", "digits", out=tmp_path / "a", verbose=0, **settings)
+    kill_at = RNG.randint(2, 11)
+    b, hb = stopped_and_resumed("dcgan", "digits", tmp_path / "b", kill_at, **settings)
+    where = f"dcgan with use_ema stopped at step {kill_at} (ZOO_KILL_SEED={KILL_SEED})"
+    assert_same_run(a, b, ha, hb, where)
+    raw, _ = train("dcgan", "digits", out=tmp_path / "raw", verbose=0, config="smoke", epochs=3, steps_per_epoch=4)
+    assert any(not np.array_equal(x.numpy(), y.numpy()) for x, y in zip(a.generator.weights, raw.generator.weights)),\
+        "the average was not written into the generator"
+
+
 def test_a_damaged_newest_backup_falls_back_to_the_previous_one(tmp_path, tmp_path_factory):
     settings = dict(epochs=3, steps_per_epoch=8)
     a, ha = reference(tmp_path_factory, "dcgan", "digits", settings)
