@@ -32,9 +32,6 @@ from zoo.pretrained import PACKAGE_PRESETS
 
 RUNS = Path("/work/runs")
 PRESETS = {  # name: (run directory, what it is)
-    "dcgan_fashion_mnist": (RUNS / "ema/dcgan_long_s0", "`zoo train dcgan --dataset fashion_mnist --config "
-                                                        "fashion32_long --seed 0` (this run: scripts/ema_study.py "
-                                                        "dcgan_long_s0)"),
     "lsr_gan_fashion_mnist": (RUNS / "vae_gan/lsr_b1_long", "scripts/vae_gan_study.py lsr_b1_long "
                                                            "(docs/results/vae_gan.md)"),
     "latentgan_ae_mnist": (RUNS / "lgae/mnist_s0", "scripts/latentgan_ae_study.py mnist_s0 "
@@ -60,16 +57,16 @@ PRESETS = {  # name: (run directory, what it is)
     "growing_mlp_gan_swiss_roll": (RUNS / "presets20/growing_mlp_gan_default_s0",
                                    "`zoo train growing_mlp_gan --dataset swiss_roll --config default --seed 0`"),
 }
-# the growing CNNs: their fashion32_long run of scripts/ema_study.py, the generator its moving average (FROM_SWEEP)
-LONG = ("bgan", "bggan", "cggan", "lggan", "clggan")
+# the growing CNNs and dcgan: their fashion32_long run of scripts/ema_study.py, the generator its moving average
+# (FROM_SWEEP)
+LONG = ("bgan", "bggan", "cggan", "lggan", "clggan", "dcgan")
 PRESETS.update({f"{m}_fashion_mnist": (RUNS / f"ema/{m}_long_s0", f"`zoo train {m} --dataset fashion_mnist --config "
                                        f"fashion32_long --seed 0` (this run: scripts/ema_study.py {m}_long_s0)")
                 for m in LONG})
 # presets stored at half size (issue 14: under 10 MB; issue 20: all presets within the size limit), their metrics
 # measured on the loaded float16 preset
 FLOAT16 = {"latentgan_ae_mnist", "latentgan_ae_fashion_mnist", "lsc_gan_mnist", "lsc_gan_fashion_mnist",
-           "vae_fashion_mnist", "lsc_vae_fashion_mnist", "sngan_fashion_mnist", "dcgan_fashion_mnist",
-           *(f"{m}_fashion_mnist" for m in LONG)}
+           "vae_fashion_mnist", "lsc_vae_fashion_mnist", "sngan_fashion_mnist", *(f"{m}_fashion_mnist" for m in LONG)}
 METRICS = ("fd_classifier", "precision_recall")  # measured on one draw of 2,000 samples
 POINT_METRICS = ("point_distance",)  # 2-D point sets (the Swiss roll): Chamfer and sliced W1, 2,000 vs 2,000
 PROTOCOL = {"n": 2000, "split": "test", "seed": 0}
@@ -83,7 +80,7 @@ def card_records(model, dataset):
 
 # presets whose generator is the moving average that scripts/ema_study.py kept beside the run: (momentum, the config
 # that trains it in one go, with use_ema in g_optimizer; tests/test_ema.py shows the two averages equal)
-FROM_SWEEP = {f"{m}_fashion_mnist": (0.998, "fashion32_long") for m in (*LONG, "dcgan")}
+FROM_SWEEP = {f"{m}_fashion_mnist": (0.998, "fashion32_long") for m in LONG}
 
 
 def build(name: str) -> Path:

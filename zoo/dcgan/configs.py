@@ -4,6 +4,7 @@ Run one with ``zoo train dcgan --dataset fashion_mnist --config quick --out runs
 """
 
 _ADAM = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}
+_QUICK_NET = {"image_size": 32, "channels": 1, "base_channels": 32, "latent_dim": 64}
 
 CONFIGS = {
     # Seconds on 2 CPU cores: tests and CI.
@@ -13,7 +14,7 @@ CONFIGS = {
     },
     # The README's main job: a few minutes on 2 CPU cores, recognisable Fashion-MNIST samples.
     "quick": {
-        "model": {"image_size": 32, "channels": 1, "base_channels": 32, "latent_dim": 64},
+        "model": _QUICK_NET,
         "train": {"batch_size": 128, "epochs": 3, "steps_per_epoch": 150, "g_optimizer": _ADAM,
                   "d_optimizer": _ADAM},
     },
@@ -21,7 +22,7 @@ CONFIGS = {
     # the generator's moving average (Keras ``use_ema``, momentum 0.998, written into the generator when ``fit``
     # ends, `trainers.base.Model.finalize_ema`); measured beside the run in docs/results/ema.md.
     "fashion32_long": {
-        "model": {"image_size": 32, "channels": 1, "base_channels": 32, "latent_dim": 64},
+        "model": _QUICK_NET,
         "train": {"batch_size": 128, "epochs": 56, "steps_per_epoch": 150,
                   "g_optimizer": dict(_ADAM, use_ema=True, ema_momentum=0.998), "d_optimizer": _ADAM},
     },
