@@ -93,6 +93,7 @@ def test_bad_names_and_batch_sizes():
         zoo.load_dataset("digits", batch_size=15, strategy=TwoReplicas())
 
 
+@pytest.mark.slow  # ~35 s: writes the whole TFDS dataset (the `tfds` extra's path; the default loader is tested above)
 def test_tfds_fashion_mnist_prepared_offline_from_idx(tmp_path):
     from zoo.data import tfds_local
 

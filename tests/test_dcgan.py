@@ -115,13 +115,14 @@ def test_sync_batchnorm_auto_follows_the_replica_count():
 
 def test_a_few_hundred_steps_learn_real_fashion_mnist():
     """The default suite's check that a GAN learns real images (the slow tier trains the README's main job): 250
-    steps of the quick config at batch 64 (~15 s on the 2-core VM) take fd_classifier (project classifier, 500
-    generated vs 500 test images, seed 0) to less than half its value at initialisation, and under 100."""
+    steps of the quick config at batch 32 (~45 s of one core of the AMD VM in float32) take fd_classifier (project
+    classifier, 500 generated vs 500 test images, seed 0) to less than half its value at initialisation, and under
+    100 (measured there: 180.5 -> 60.5)."""
     from zoo import metrics
 
     keras.utils.set_random_seed(0)
     model, _ = build_compiled("dcgan", "quick", dataset="fashion_mnist")
-    data = zoo.load_dataset("fashion_mnist", "train", 64, image_size=32, seed=0, repeat=True)
+    data = zoo.load_dataset("fashion_mnist", "train", 32, image_size=32, seed=0, repeat=True)
 
     def fd():
         [rec] = metrics.evaluate_generator(model, "fashion_mnist", ("fd_classifier",), n_fake=500, n_real=500, seed=0)

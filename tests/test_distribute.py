@@ -37,6 +37,7 @@ def test_growing_model_grows_inside_fit_under_mirrored_strategy(tmp_path, script
     assert all(np.isfinite(w).all() for w in weights) and np.isfinite(f["log_d_loss"]).all()
 
 
+@pytest.mark.slow  # ~40 s; the default tier keeps one device vs mirrored, a growth under mirrored, two workers
 def test_two_stage_model_switches_inside_fit_under_mirrored_strategy(tmp_path, scripts):
     """LSR-GAN's switch (decoder -> generator copy) runs in a callback on mirrored variables. (Not bit-equal to one
     device: BatchNorm takes its statistics over each replica's batch.)"""
@@ -65,6 +66,7 @@ def test_multi_worker_two_processes_agree(tmp_path, scripts):
         assert np.isfinite(f0[key]).all()
 
 
+@pytest.mark.slow  # ~25 s each
 @pytest.mark.parametrize("name", ["feature_conditioned_gan", "latentgan_ae"])
 def test_latent_distribution_models_train_under_mirrored_strategy(tmp_path, scripts, name):
     """Spectral norm's in-place kernel update, the feature bank (only-first-replica variables), and LatentGAN-AE's

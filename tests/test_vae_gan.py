@@ -135,7 +135,8 @@ class _Probe(keras.callbacks.Callback):
 
 
 @pytest.mark.parametrize("name,overrides", [("lsr_gan", {}), ("lsc_gan", {}),
-                                            ("lsc_gan", {"stage2_encoder": "trained"})])
+                                            pytest.param("lsc_gan", {"stage2_encoder": "trained"},
+                                                         marks=pytest.mark.slow)])
 def test_stage_two_starts_from_the_decoder_and_freezes_what_it_should(name, overrides):
     keras.utils.set_random_seed(0)
     model, _ = build_compiled(name, "smoke", dataset="fashion_mnist", **overrides)  # vae_epochs = 1
