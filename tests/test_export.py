@@ -81,7 +81,8 @@ def test_every_model_declares_the_common_signatures_with_references():
         assert all(callable(s.reference) and callable(s.example) for s in declared.values()), name
 
 
-@pytest.mark.parametrize("name", [n if n in CORE else pytest.param(n, marks=pytest.mark.slow) for n in zoo.list_models()])
+@pytest.mark.parametrize("name", [n if n in CORE else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in zoo.list_models()])
 def test_export_signatures_match_keras_without_keras(exported, name):
     model, path, inputs, outputs, shown = exported[name]
     declared = set(signatures_for(model))
