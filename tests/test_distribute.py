@@ -28,6 +28,7 @@ def test_mirrored_equals_single_device(tmp_path, scripts):
     assert moved > 0.01
 
 
+@pytest.mark.slow  # ~25 s; the default tier keeps one device vs mirrored (dcgan) and two worker processes
 def test_growing_model_grows_inside_fit_under_mirrored_strategy(tmp_path, scripts):
     """Growth happens in a callback, outside the strategy scope: the grown networks and optimizers must still be
     mirrored. (Not bit-equal to one device: the minibatch std is taken over each replica's batch.)"""

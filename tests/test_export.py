@@ -31,10 +31,11 @@ def reference(model, signature, x) -> dict:
         return signatures_for(model)[signature].reference(model, x)
 
 
-# The default tier exports one model per kind of signature set (the common three; LSC's attributes and encoder; a
-# growing CNN's block walks; LatentGAN-AE's codes and clusters; generate_like; 2-D points); the slow tier
-# (`pytest -m slow`) the other eight too. Each export of a trained smoke model takes ~15 s of the 2-core machine.
-CORE = ("dcgan", "lsc_gan", "cggan", "latentgan_ae", "feature_conditioned_gan", "growing_mlp_gan")
+# The default tier exports four models: the common signatures (dcgan), LSC's attributes and encoder (lsc_gan), a
+# growing CNN's block walks (cggan), LatentGAN-AE's codes and clusters (its signatures and generate_like also run
+# keras-blocked on presets in test_presets); the slow tier (`pytest -m slow`) the other ten too. Each export of a
+# trained smoke model takes ~15 s of the 2-core machine.
+CORE = ("dcgan", "lsc_gan", "cggan", "latentgan_ae")
 GROUPS = {"core": CORE, "rest": tuple(n for n in zoo.list_models() if n not in CORE)}
 
 
@@ -186,9 +187,9 @@ def test_every_signature_bounds_its_inputs_when_run_as_tf_serving_runs_it(export
         else:
             assert got["error"] and got["error"].startswith("InvalidArgumentError"), (case, got["error"])
             assert any(t in got["error"] for t in text), (case, got["error"])
-    # the bad cases really were generated: every signature of every model has at least one
-    signatures = {(name, sig) for name, sig, _ in cases.values()}
-    assert signatures == {(name, sig) for name, sig, t in cases.values() if t is not None} and len(signatures) > 20
+    # the bad cases really were generated: every signature that every model of the group declares has at least one
+    declared = {(name, sig) for name, (model, *_) in exported.group(group).items() for sig in signatures_for(model)}
+    assert {(name, sig) for name, sig, t in cases.values() if t is not None} == declared
 
 
 def test_limits_are_configurable_at_export_and_recorded(exported, tmp_path):
