@@ -21,6 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = Path(__file__).parent / "scripts"
 
 
+def slow_unless(values, default) -> list:
+    """Parametrize values with those not in `default` marked slow: the default tier keeps one case of each kind,
+    `pytest -m slow` runs the rest (README, Tests)."""
+    return [v if v in default else pytest.param(v, marks=pytest.mark.slow) for v in values]
+
+
 def run_python(args, env=None, timeout=600, check=True):
     """Run `python args...` from the repo root; return the CompletedProcess (stdout+stderr as text)."""
     full_env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))

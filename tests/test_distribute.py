@@ -38,7 +38,7 @@ def test_growing_model_grows_inside_fit_under_mirrored_strategy(tmp_path, script
     assert all(np.isfinite(w).all() for w in weights) and np.isfinite(f["log_d_loss"]).all()
 
 
-@pytest.mark.slow  # ~40 s; the default tier keeps one device vs mirrored, a growth under mirrored, two workers
+@pytest.mark.slow  # ~40 s; the default tier keeps one device vs mirrored (dcgan) and two worker processes
 def test_two_stage_model_switches_inside_fit_under_mirrored_strategy(tmp_path, scripts):
     """LSR-GAN's switch (decoder -> generator copy) runs in a callback on mirrored variables. (Not bit-equal to one
     device: BatchNorm takes its statistics over each replica's batch.)"""

@@ -15,7 +15,7 @@ import tensorflow as tf
 import zoo
 from export import computing_in_float32, export_generator, signatures_for
 from export.saved_model import batchable
-from tests.conftest import SCRIPTS, run_python, signatures_without_keras
+from tests.conftest import SCRIPTS, run_python, signatures_without_keras, slow_unless
 from zoo_app.fit import train
 
 DATA = {"growing_mlp_gan": "swiss_roll", "vae": "fashion_mnist", "lsr_gan": "fashion_mnist",
@@ -37,10 +37,6 @@ def reference(model, signature, x) -> dict:
 # trained smoke model takes ~15 s of the 2-core machine.
 CORE = ("dcgan", "lsc_gan", "cggan", "latentgan_ae")
 GROUPS = {"core": CORE, "rest": tuple(n for n in zoo.list_models() if n not in CORE)}
-
-
-def _group_param(group):
-    return group if group == "core" else pytest.param(group, marks=pytest.mark.slow)
 
 
 class Exports:
@@ -82,8 +78,7 @@ def test_every_model_declares_the_common_signatures_with_references():
         assert all(callable(s.reference) and callable(s.example) for s in declared.values()), name
 
 
-@pytest.mark.parametrize("name", [n if n in CORE else pytest.param(n, marks=pytest.mark.slow)
-                                  for n in zoo.list_models()])
+@pytest.mark.parametrize("name", slow_unless(zoo.list_models(), CORE))
 def test_export_signatures_match_keras_without_keras(exported, name):
     model, path, inputs, outputs, shown = exported[name]
     declared = set(signatures_for(model))
@@ -163,7 +158,7 @@ def _bad_requests(name, signatures, inputs):
     return cases
 
 
-@pytest.mark.parametrize("group", [_group_param(g) for g in GROUPS])
+@pytest.mark.parametrize("group", slow_unless(GROUPS, ("core",)))
 def test_every_signature_bounds_its_inputs_when_run_as_tf_serving_runs_it(exported, tmp_path, group):
     """Run by tensor names in a tf.compat.v1 Session with keras blocked (TF Serving's C++ path): the examples
     equal the eager keras-free outputs, and every oversized or non-finite input is an InvalidArgumentError that

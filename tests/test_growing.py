@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
+from tests.conftest import slow_unless
 from trainers.growing import GrowthSchedule, copy_into_leading_slice
 from zoo.growing import GrowingConvGAN
 from zoo.growing.layers import upsample
@@ -264,7 +265,7 @@ def test_keras_backup_taken_at_the_epoch_before_a_growth_resumes(tmp_path):
     assert b.stage == 1 and int(b.g_optimizer.iterations.numpy()) == 8
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "bgan" else n for n in MODELS])
+@pytest.mark.parametrize("name", slow_unless(MODELS, set(MODELS) - {"bgan"}))
 def test_thesis_celeba128_config_runs_one_step(name):  # bgan trains at 128x128 from its first step: ~15 s, slow tier
     cfg = zoo.get_config(name, "celeba128")
     assert cfg["train"]["batch_size"] == 16 and cfg["train"]["epochs"] == 44

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import zoo
+from tests.conftest import slow_unless
 from zoo import pretrained
 from zoo_app.cli import main
 
@@ -15,8 +16,8 @@ PRESETS = pretrained.list_presets()
 # The default tier reproduces the cards of three presets (fd / precision-recall, the Swiss roll's point distance,
 # clustering); the slow tier (`pytest -m slow`) every other card, the conditioning and LSC control records included
 # (the default tier runs their metrics elsewhere: conditional accuracy in test_metrics, the LSC control metrics on a
-# saved lsc_gan in test_cli). A card takes 15-40 s of the
-# 2-core machine: all 18 took a quarter of the default run's 15 minutes.
+# saved lsc_gan in test_cli). A card takes 15-40 s of the 2-core machine: all 18 took a quarter of the default run's
+# 15 minutes.
 CARDS_DEFAULT = ("dcgan_fashion_mnist", "growing_mlp_gan_swiss_roll", "latentgan_ae_mnist")
 
 
@@ -27,8 +28,7 @@ def test_every_family_has_presets_and_all_fit_in_80_mb():
     assert total <= 80e6, f"presets take {total / 1e6:.1f} MB (issue 20: at most 80 MB in the package)"
 
 
-@pytest.mark.parametrize("name", [n if n in CARDS_DEFAULT else pytest.param(n, marks=pytest.mark.slow)
-                                  for n in PRESETS])
+@pytest.mark.parametrize("name", slow_unless(PRESETS, CARDS_DEFAULT))
 def test_preset_loads_offline_and_reproduces_its_card_metric(name):
     model = zoo.load_pretrained(name)
     card = model.preset_card

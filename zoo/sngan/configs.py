@@ -18,13 +18,15 @@ def _train(batch_size, epochs, steps_per_epoch):
             "g_optimizer": _ADAM, "d_optimizer": _ADAM}
 
 
+_W16 = {"image_size": 32, "width": 16, "latent_dim": 64}
+
 CONFIGS = {
     "smoke": {"model": {"image_size": 16, "width": 4, "latent_dim": 8}, "train": _train(16, 2, 3)},
-    "mnist32": {"model": {"image_size": 32, "width": 16, "latent_dim": 64}, "train": _train(64, 10, 100)},
+    "mnist32": {"model": dict(_W16), "train": _train(64, 10, 100)},
     # the candidate preset recipe (issue 20): mnist32's network for 8,000 steps with the generator's moving average
     # (Keras ``use_ema``, 0.998, written into the generator when fit ends), what took the GAN presets from fd 16-21
     # to 4-9
-    "fashion32_long": {"model": {"image_size": 32, "width": 16, "latent_dim": 64},
+    "fashion32_long": {"model": dict(_W16),
                        "train": {**_train(64, 80, 100), "g_optimizer": {**_ADAM, "use_ema": True,
                                                                          "ema_momentum": 0.998}}},
     "cifar32": {"model": {"image_size": 32, "channels": 3, "width": 64, "latent_dim": 128},
