@@ -14,7 +14,9 @@ In-process = the same signature called from `--clients` threads on ``tf.saved_mo
 this process with TensorFlow's default threads, and in a child process with intra- and inter-op parallelism 1 (the
 batching server's setting); the faster of the two is the reference. Ratios: throughput server / in-process
 reference, latency p99 / p50 per path; CPU time per request of the bench process (the clients, or the in-process
-call) and of the server process (``/proc/PID/stat``). The paths run in one interleaved sequence, `--rounds` times,
+call) and of the server process (``/proc/PID/stat``), the server's split by thread kind (`thread_cpu_seconds`). The
+CPU ceiling of a server path is the machine's cores / (server + client CPU per request): the throughput it could
+reach if every core were busy with nothing else. The paths run in one interleaved sequence, `--rounds` times,
 and each path's figures are those of its better round (every round is in ``rounds_raw``), so a slow moment of the
 2-core machine does not land on one path alone; 20 warm-up requests per path first, then ``gc.freeze()`` in this
 process (as the server does after loading: with TensorFlow loaded, a full GC pass scans all of its objects and
@@ -73,9 +75,32 @@ def _free_port() -> int:
 
 def cpu_seconds(pid: int) -> float:
     """utime + stime of process `pid` (/proc/PID/stat)."""
-    with open(f"/proc/{pid}/stat") as f:
+    return _stat_seconds(f"/proc/{pid}/stat")
+
+
+def _stat_seconds(path: str) -> float:
+    with open(path) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+THREAD_KINDS = {"tf_": "tensorflow", "event_engine": "grpc_core", "grpc": "grpc_core"}  # thread name prefix -> kind
+
+
+def thread_cpu_seconds(pid: int) -> dict:
+    """CPU seconds of each live thread of `pid` (/proc/PID/task/TID/stat), keyed ``(tid, kind)``: ``tensorflow``
+    (TF's kernel pools, ``tf_*``), ``grpc_core`` (gRPC's C event engine) or ``python`` (every thread Python started:
+    the event loops, the batch scheduler; Python 3.11 does not name OS threads)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            kind = next((k for prefix, k in THREAD_KINDS.items() if name.startswith(prefix)), "python")
+            out[(tid, kind)] = _stat_seconds(f"/proc/{pid}/task/{tid}/stat")
+        except (FileNotFoundError, ProcessLookupError):  # a thread that ended meanwhile
+            pass
+    return out
 
 
 def burst(call, clients: int, requests: int, latent, server_pid: int | None = None) -> dict:
@@ -94,6 +119,7 @@ def burst(call, clients: int, requests: int, latent, server_pid: int | None = No
         return times, failures
 
     own, server = time.process_time(), cpu_seconds(server_pid) if server_pid else 0.0
+    threads = thread_cpu_seconds(server_pid) if server_pid else {}
     start = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(clients) as pool:
         results = list(pool.map(worker, range(clients)))
@@ -106,6 +132,11 @@ def burst(call, clients: int, requests: int, latent, server_pid: int | None = No
            "this_process_cpu_ms_per_request": round((time.process_time() - own) / lat.size * 1000, 3)}
     if server_pid:
         out["server_cpu_ms_per_request"] = round((cpu_seconds(server_pid) - server) / lat.size * 1000, 3)
+        by_kind = {}
+        for key, seconds in thread_cpu_seconds(server_pid).items():
+            by_kind[key[1]] = by_kind.get(key[1], 0.0) + seconds - threads.get(key, 0.0)
+        out["server_cpu_ms_per_request_by_thread"] = {k: round(v / lat.size * 1000, 3) for k, v in
+                                                      sorted(by_kind.items())}
     return out
 
 
@@ -184,11 +215,20 @@ def markdown(result: dict) -> str:
                      f"{'-' if server is None else f'{server:.2f}'} | {v['this_process_cpu_ms_per_request']:.2f} |")
     r, bad = result["results"], result["bad_requests"]
     gb = r["grpc_batching"]["throughput_rps"]
+    ref = r[result.get("in_process_reference", "in_process_parallelism_1")]["throughput_rps"]
     lines += ["", f"gRPC with batching / in-process: {gb / r['in_process']['throughput_rps']:.2f}x (TF's default "
               "threads), "
               f"{gb / r['in_process_parallelism_1']['throughput_rps']:.2f}x (parallelism 1, the reference). "
               f"Bad requests: {len(bad)}, slowest answer {max(v['seconds'] for v in bad.values()):.2f} s, "
               f"largest RSS growth {max(v['rss_growth_mb'] for v in bad.values()):.1f} MB."]
+    if "cpu_ceiling_rps" in result:  # results written before the by-thread split have neither
+        split = r["grpc_batching"]["server_cpu_ms_per_request_by_thread"]
+        ceiling = result["cpu_ceiling_rps"]["grpc_batching"]
+        lines += ["", f"CPU ceiling of gRPC with batching: {result['machine']['cpus']} cores / "
+                  f"({r['grpc_batching']['server_cpu_ms_per_request']:.2f} + "
+                  f"{r['grpc_batching']['this_process_cpu_ms_per_request']:.2f}) ms = {ceiling:,.0f} req/s = "
+                  f"{ceiling / ref:.2f}x the reference (measured: {gb / ref:.2f}x). Server CPU per request by thread "
+                  "(ms): " + ", ".join(f"{k} {v:.2f}" for k, v in split.items()) + "."]
     return "\n".join(lines)
 
 
@@ -261,10 +301,16 @@ def main(argv=None):
     inproc = results[reference]["throughput_rps"]
     ratios = {name: {"throughput_vs_in_process": round(results[name]["throughput_rps"] / inproc, 3),
                      "p99_over_p50": results[name]["p99_over_p50"]} for name in clients}
+    cores = os.cpu_count()
+    ceiling = {name: round(cores * 1000 / (results[name]["server_cpu_ms_per_request"] +
+                                           results[name]["this_process_cpu_ms_per_request"]), 1) for name in clients}
+    for name in clients:
+        ratios[name]["cpu_ceiling_vs_in_process"] = round(ceiling[name] / inproc, 3)
     result = {"protocol": __doc__.split("\n\n", 2)[2].strip(), "preset": args.preset, "clients": args.clients,
               "requests_per_client": args.requests, "batch": args.batch, "rounds": args.rounds,
               "batching_parameters": args.batching_parameters, "batching_server_flags": BATCHING_SERVER_FLAGS,
-              "in_process_reference": reference, "results": results, "ratios": ratios, "bad_requests": bad,
+              "in_process_reference": reference, "results": results, "ratios": ratios, "cpu_ceiling_rps": ceiling,
+              "bad_requests": bad,
               "server_rss_mb_at_end": server_rss,
               "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "gpu": "none"},
               "versions": {"tensorflow": tf.__version__, "python": platform.python_version()},
