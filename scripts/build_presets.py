@@ -38,22 +38,22 @@ PRESETS = {  # name: (run directory, what it is)
                                                    "(docs/results/latent_distribution.md)"),
     "latentgan_ae_fashion_mnist": (RUNS / "lgae/fashion_s0", "scripts/latentgan_ae_study.py fashion_s0 "
                                                            "(docs/results/latent_distribution.md)"),
-    "sngan_mnist": (RUNS / "latent/sngan_mnist_s0", "scripts/latent_distribution_study.py sngan_mnist_s0 "
-                                                   "(docs/results/latent_distribution.md)"),
+    "sngan_mnist": (RUNS / "presets20/sngan_mnist_long_s0",
+                    "`zoo train sngan --dataset mnist --config fashion32_long --seed 0`"),
     "lsc_conditioned_gan_mnist": (RUNS / "latent/lscc_mnist_s0", "scripts/latent_distribution_study.py lscc_mnist_s0 "
                                                                  "(docs/results/latent_distribution.md)"),
     "lsc_gan_fashion_mnist": (RUNS / "lsc/fashion_classifier_s0", "scripts/lsc_gan_study.py fashion_classifier_s0 "
                                                                   "(docs/results/vae_gan.md)"),
     "lsc_gan_mnist": (RUNS / "lsc/mnist_s0", "scripts/lsc_gan_study.py mnist_s0 (docs/results/vae_gan.md)"),
-    "lsc_conditioned_gan_fashion_mnist": (RUNS / "latent/lscc_fashion32_s0",
-                                          "scripts/latent_distribution_study.py lscc_fashion32_s0 "
-                                          "(docs/results/latent_distribution.md)"),
+    "lsc_conditioned_gan_fashion_mnist": (RUNS / "presets20/lscc_fashion32_long_s0",
+                                          "`zoo train lsc_conditioned_gan --dataset fashion_mnist --config "
+                                          "fashion32_long --seed 0`"),
     "vae_fashion_mnist": (RUNS / "presets20/vae_fashion32_s0",
                           "`zoo train vae --dataset fashion_mnist --config fashion32 --seed 0`"),
     "lsc_vae_fashion_mnist": (RUNS / "presets20/lsc_vae_fashion32_s0",
                               "`zoo train lsc_vae --dataset fashion_mnist --config fashion32 --seed 0`"),
-    "sngan_fashion_mnist": (RUNS / "latent/sngan_fashion_s0", "scripts/latent_distribution_study.py "
-                                                              "sngan_fashion_s0 (docs/results/latent_distribution.md)"),
+    "sngan_fashion_mnist": (RUNS / "presets20/sngan_fashion32_long_s0",
+                            "`zoo train sngan --dataset fashion_mnist --config fashion32_long --seed 0`"),
     "growing_mlp_gan_swiss_roll": (RUNS / "presets20/growing_mlp_gan_default_s0",
                                    "`zoo train growing_mlp_gan --dataset swiss_roll --config default --seed 0`"),
 }
