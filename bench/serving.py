@@ -215,10 +215,12 @@ def markdown(result: dict) -> str:
                      f"{'-' if server is None else f'{server:.2f}'} | {v['this_process_cpu_ms_per_request']:.2f} |")
     r, bad = result["results"], result["bad_requests"]
     gb = r["grpc_batching"]["throughput_rps"]
-    ref = r[result.get("in_process_reference", "in_process_parallelism_1")]["throughput_rps"]
+    reference = result.get("in_process_reference", "in_process_parallelism_1")
+    ref = r[reference]["throughput_rps"]
+    mark = {k: ", the reference" if k == reference else "" for k in ("in_process", "in_process_parallelism_1")}
     lines += ["", f"gRPC with batching / in-process: {gb / r['in_process']['throughput_rps']:.2f}x (TF's default "
-              "threads), "
-              f"{gb / r['in_process_parallelism_1']['throughput_rps']:.2f}x (parallelism 1, the reference). "
+              f"threads{mark['in_process']}), {gb / r['in_process_parallelism_1']['throughput_rps']:.2f}x "
+              f"(parallelism 1{mark['in_process_parallelism_1']}). "
               f"Bad requests: {len(bad)}, slowest answer {max(v['seconds'] for v in bad.values()):.2f} s, "
               f"largest RSS growth {max(v['rss_growth_mb'] for v in bad.values()):.1f} MB."]
     if "cpu_ceiling_rps" in result:  # results written before the by-thread split have neither
@@ -299,20 +301,19 @@ def main(argv=None):
             server.wait(30)
     reference = max(("in_process", "in_process_parallelism_1"), key=lambda k: results[k]["throughput_rps"])
     inproc = results[reference]["throughput_rps"]
-    ratios = {name: {"throughput_vs_in_process": round(results[name]["throughput_rps"] / inproc, 3),
-                     "p99_over_p50": results[name]["p99_over_p50"]} for name in clients}
     cores = os.cpu_count()
     ceiling = {name: round(cores * 1000 / (results[name]["server_cpu_ms_per_request"] +
                                            results[name]["this_process_cpu_ms_per_request"]), 1) for name in clients}
-    for name in clients:
-        ratios[name]["cpu_ceiling_vs_in_process"] = round(ceiling[name] / inproc, 3)
+    ratios = {name: {"throughput_vs_in_process": round(results[name]["throughput_rps"] / inproc, 3),
+                     "p99_over_p50": results[name]["p99_over_p50"],
+                     "cpu_ceiling_vs_in_process": round(ceiling[name] / inproc, 3)} for name in clients}
     result = {"protocol": __doc__.split("\n\n", 2)[2].strip(), "preset": args.preset, "clients": args.clients,
               "requests_per_client": args.requests, "batch": args.batch, "rounds": args.rounds,
               "batching_parameters": args.batching_parameters, "batching_server_flags": BATCHING_SERVER_FLAGS,
               "in_process_reference": reference, "results": results, "ratios": ratios, "cpu_ceiling_rps": ceiling,
               "bad_requests": bad,
               "server_rss_mb_at_end": server_rss,
-              "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "gpu": "none"},
+              "machine": {"platform": platform.platform(), "cpus": cores, "gpu": "none"},
               "versions": {"tensorflow": tf.__version__, "python": platform.python_version()},
               "rounds_raw": rounds}
     failed = sum(r["failed"] for r in results.values())
