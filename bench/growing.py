@@ -1,19 +1,29 @@
 """Growth overhead and throughput per stage of the growing CNN GANs: writes bench/results/growing.json.
 
-    python bench/growing.py [--steps 40] [--models bggan,cggan,lggan,clggan] [--precision auto]
+    python bench/growing.py [--steps 40] [--models bggan,cggan,lggan,clggan] [--precision auto] [--repeats 1]
+                            [--out bench/results/growing.json]
+    python bench/growing.py --steps 100 --models cggan --repeats 3 --out bench/results/growing_cggan_100.json
 
 Each model runs its ``fashion32`` config on Fashion-MNIST 32x32 (batch 32) with every stage shortened to one epoch
 of ``--steps`` steps (fade 1 epoch), inside ONE ``model.fit``. Per stage: the median step time over the stage's
 steps after its first, images per second (batch / median step), and for each growth the wall-clock from the
 trigger (the epoch begins; `GrowthSchedule` builds, transfers, rebuilds the optimizers, retraces) to the end of
 the new stage's first step, split into ``grow()`` (build, transfer, optimizers) and the first step (trace,
-TensorFlow's graph optimisation, oneDNN primitive creation and the step). Overhead = that time minus the stage's median step. Fractions = overhead / the time of
+TensorFlow's graph optimisation, oneDNN primitive creation and the step). Overhead = that time minus the stage's
+median step. Fractions = overhead / the time of
 one full stage at the measured median step: of the ``fashion32`` config (4 epochs x 200 steps), and of the thesis'
 CelebA schedule (8 epochs x 10,174 steps of 16; a 32x32 step is cheaper than a 128x128 one, so this fraction is an
 upper bound). Target < 2%.
+
+Each model runs twice per repeat, one right after the other: growth prepared ahead (`trainers.growth_ahead`: the
+next stage's networks, optimizers and traced step made in a background thread during the last epoch of a stage,
+``GrowthSchedule(ahead=True)``; results under ``models``) and synchronous growth (``GrowthSchedule(ahead=False)``; under
+``synchronous``). For both: the fit's wall clock, and for the prepared runs the background preparation's own wall
+clock (``ahead_s``; it overlaps the previous stage's steps, which it slows: the fits' wall clocks show the net).
 """
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -27,7 +37,7 @@ import numpy as np  # noqa: E402
 import zoo  # noqa: E402
 from zoo_app.fit import build_compiled  # noqa: E402
 from trainers.growing import GrowthSchedule  # noqa: E402
-from trainers.precision import resolve_precision  # noqa: E402
+from trainers.precision import cpu_model, resolve_precision  # noqa: E402
 
 
 THESIS_STAGE_STEPS = 8 * -(-162_770 // 16)  # thesis 7.2.3: 8 epochs per grown stage, CelebA train split, batch 16
@@ -45,14 +55,16 @@ class StepTimes(keras.callbacks.Callback):
         self.times.setdefault(self.model.stage, []).append(time.perf_counter() - self._t)
 
 
-def bench(name, steps, precision):
+def bench(name, steps, precision, ahead=True):
     cfg = zoo.get_config(name, "fashion32")
     n = len(cfg["model"]["stage_epochs"]) + 1
     model, _ = build_compiled(name, "fashion32", stage_epochs=(1,) * (n - 1), fade_epochs=1, precision=precision)
     batch = cfg["train"]["batch_size"]
     ds = zoo.load_dataset("fashion_mnist", "train", batch, image_size=32, repeat=True, seed=0)
-    schedule, times = GrowthSchedule(), StepTimes()
+    schedule, times = GrowthSchedule(ahead=ahead), StepTimes()
+    start = time.perf_counter()
     model.fit(ds, epochs=n, steps_per_epoch=steps, verbose=0, callbacks=[schedule, times])
+    fit_seconds = time.perf_counter() - start
     stage_steps = cfg["model"]["stage_epochs"][1] * cfg["train"]["steps_per_epoch"]  # a grown stage: 4 x 200
     stages = []
     for s in range(n):
@@ -66,8 +78,31 @@ def bench(name, steps, precision):
                        trace_and_first_run_s=schedule.growth_seconds[s - 1] - schedule.build_seconds[s - 1],
                        fraction_of_fashion32_stage=overhead / (stage_steps * median),
                        fraction_of_thesis_celeba_stage_upper_bound=overhead / (THESIS_STAGE_STEPS * median))
+            if ahead:
+                row["ahead_s"] = schedule.ahead_seconds[s - 1]
         stages.append(row)
-    return stages
+    return stages, fit_seconds
+
+
+def markdown(result: dict) -> str:
+    """The docs' table of a result JSON: ``python bench/growing.py --markdown bench/results/growing.json``."""
+    rows = ["| model | stage (res, latent) | img/s | growth, synchronous: trigger -> first step (grow / trace + first "
+            "run) | growth, prepared ahead: trigger -> first step (grow / first run) | preparation, in the background |"
+            " fit wall clock, synchronous -> ahead |", "|---|---|---|---|---|---|---|"]
+    for name, stages in result["models"].items():
+        sync, fits = result["synchronous"][name], result["fit_seconds"][name]
+        for s, (a, b) in enumerate(zip(sync, stages)):
+            cells = [name, f"{s} ({b['resolution']}, {b['latent']})", f"{b['images_per_s']:.0f}"]
+            if s:
+                cells += [f"{a['trigger_to_first_step_s']:.2f} s ({a['build_transfer_optimizer_s']:.2f} / "
+                          f"{a['trace_and_first_run_s']:.2f})",
+                          f"**{b['trigger_to_first_step_s']:.2f} s** ({b['build_transfer_optimizer_s']:.2f} / "
+                          f"{b['trace_and_first_run_s']:.2f})", f"{b['ahead_s']:.2f} s"]
+            else:
+                cells += ["", "", ""]
+            cells.append(f"{np.median(fits['synchronous']):.1f} -> {np.median(fits['ahead']):.1f} s" if not s else "")
+            rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
 
 
 def main():
@@ -75,14 +110,29 @@ def main():
     p.add_argument("--steps", type=int, default=40)
     p.add_argument("--models", default="bggan,cggan,lggan,clggan")
     p.add_argument("--precision", default="auto", help="trainers.precision: auto (zoo train's default) or a policy")
+    p.add_argument("--repeats", type=int, default=1, help="pairs of runs per model (the median growth is kept)")
+    p.add_argument("--markdown", help="print the docs' table of this result JSON and exit")
+    p.add_argument("--out", default=str(Path(__file__).parent / "results" / "growing.json"))
     args = p.parse_args()
+    if args.markdown:
+        return print(markdown(json.loads(Path(args.markdown).read_text())))
     out = {"protocol": __doc__.strip().split("\n\n", 1)[1], "machine": f"{platform.platform()}, "
-           f"{platform.processor() or platform.machine()}, CPU only", "steps_per_stage": args.steps,
-           "precision": resolve_precision(args.precision).record(), "models": {}}
+           f"{cpu_model()}, {os.cpu_count()} CPUs, CPU only", "steps_per_stage": args.steps,
+           "precision": resolve_precision(args.precision).record(), "models": {}, "synchronous": {},
+           "fit_seconds": {}}
     for name in args.models.split(","):
-        out["models"][name] = bench(name, args.steps, args.precision)
-        print(name, json.dumps(out["models"][name], indent=1), flush=True)
-    path = Path(__file__).parent / "results" / "growing.json"
+        runs = {True: [], False: []}
+        for r in range(args.repeats):
+            for ahead in ((True, False) if r % 2 else (False, True)):  # interleaved, the order alternating
+                runs[ahead].append(bench(name, args.steps, args.precision, ahead))
+        for ahead, key in ((True, "models"), (False, "synchronous")):
+            fits = [f for _, f in runs[ahead]]
+            best = sorted(runs[ahead], key=lambda run: run[1])[len(fits) // 2][0]  # the median fit's stages
+            out[key][name] = best
+            out["fit_seconds"].setdefault(name, {})["ahead" if ahead else "synchronous"] = fits
+        print(name, json.dumps({k: out[k][name] for k in ("models", "synchronous", "fit_seconds")}, indent=1),
+              flush=True)
+    path = Path(args.out)
     path.write_text(json.dumps(out, indent=1))
     print(f"wrote {path}")
 

@@ -91,8 +91,8 @@ FIDELITY = ("lggan", "clggan")
 
 def stage_seconds(bench: dict, name: str, stage_epochs, steps_per_epoch: int) -> float:
     """Seconds of steps of a full ``fashion32`` schedule from `bench/growing.py`'s per-stage median step (the
-    idle machine), plus its growth overheads."""
-    stages = bench["models"][name]
+    idle machine), plus its growth overheads (synchronous growth, the CPU default, where the bench has both)."""
+    stages = bench.get("synchronous", bench["models"])[name]
     steps = sum(stage_epochs[s["stage"]] * steps_per_epoch * s["median_step_s"] for s in stages)
     return steps + sum(s.get("growth_overhead_s", 0.0) for s in stages)
 

@@ -325,3 +325,35 @@ def test_a_mixed_precision_model_grows_mixed_after_the_global_policy_is_restored
         keras.config.set_dtype_policy("float32")
     got = {layer.name: layer.compute_dtype for layer in model.generator.layers}
     assert got == want and "bfloat16" in got.values()
+
+
+@pytest.mark.parametrize("name", ["clggan", "growing_mlp_gan"])
+def test_growth_prepared_ahead_equals_synchronous_growth(name):
+    """`trainers.growth_ahead`: the next stage's networks, optimizers and traced step made in a background thread
+    during the last epoch of a stage give the run that synchronous growth gives, bit for bit (weights, Adam slots,
+    step counters, logged losses), and the prepared step is the one that runs (no retrace at the switch)."""
+    runs = {}
+    for ahead in (False, True):  # (a dataset reshuffles at each pass: one per run)
+        data = _images(48, 8) if name == "clggan" else zoo.load_dataset("swiss_roll", batch_size=64, seed=0).take(6)
+        keras.utils.set_random_seed(0)
+        fade = {"fade_epochs": 1} if name == "clggan" else {}
+        model = zoo.build_model(name, config="smoke", stage_epochs=(2,), seed=0, **fade)
+        model.compile(**({} if name == "clggan" else {"g_optimizer": "rmsprop", "d_optimizer": "rmsprop"}))
+        schedule = GrowthSchedule(ahead=ahead)
+        history = model.fit(data, batch_size=8, epochs=4, verbose=0, callbacks=[schedule], shuffle=False)
+        runs[ahead] = model, schedule, history.history
+    (a, _, logs_a), (b, schedule, logs_b) = runs[False], runs[True]
+    assert a.stage == b.stage == 1 and len(schedule.ahead_seconds) == 1 and schedule.ahead_seconds[0] > 0
+    assert b.train_function is not None and b.generator is not None
+    for key in ("g_loss", "d_loss"):
+        np.testing.assert_array_equal(logs_a[key], logs_b[key])
+    for opt in ("g_optimizer", "d_optimizer"):
+        va, vb = getattr(a, opt).variables, getattr(b, opt).variables
+        assert [v.shape for v in va] == [v.shape for v in vb] and len(va) > 2  # (auto-named optimizers: not paths)
+        for x, y in zip(va, vb):
+            np.testing.assert_array_equal(x.numpy(), y.numpy())
+    for x, y in zip(a.weights, b.weights):
+        assert x.path == y.path
+        np.testing.assert_array_equal(x.numpy(), y.numpy())
+    with pytest.raises(ValueError, match="ahead must be True, False or 'auto'"):
+        GrowthSchedule(ahead="yes")

@@ -34,16 +34,28 @@ class Precision:
         return asdict(self)
 
 
-def cpu_flags(path="/proc/cpuinfo") -> set:
-    """The CPU feature flags the kernel reports (empty where there is no ``/proc/cpuinfo``)."""
+def _cpuinfo(field: str, path="/proc/cpuinfo") -> str | None:
+    """The first ``field : value`` of ``/proc/cpuinfo`` (None where there is none)."""
     try:
         with open(path) as f:
             for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
+                if line.split(":", 1)[0].strip() == field:
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return set()
+    return None
+
+
+def cpu_flags(path="/proc/cpuinfo") -> set:
+    """The CPU feature flags the kernel reports (empty where there is no ``/proc/cpuinfo``)."""
+    return set((_cpuinfo("flags", path) or "").split())
+
+
+def cpu_model(path="/proc/cpuinfo") -> str:
+    """The CPU's model name as the kernel reports it (``platform.machine()`` where there is none)."""
+    import platform
+
+    return _cpuinfo("model name", path) or platform.machine()
 
 
 def onednn_enabled() -> bool:

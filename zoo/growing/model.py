@@ -155,20 +155,28 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
         limits = limits or Limits()
         return {**super().serving_signatures(limits), **walk_block_signatures(self, limits)}
 
-    def _grow(self):
-        """Move to the next stage: finish the current fade, build, carry every weight by name, fades to 0, swap in,
-        retrace. (With fade_epochs equal to the stage length the fade's last step is 1 - 1/steps; finishing it here
-        is the only change of function at growth.)"""
+    def _next_networks(self):
         if self.stage + 1 >= len(self.plan):
             raise ValueError(f"{self.zoo_name} is already at its last stage ({len(self.plan) - 1}).")
+        return {"generator": build_generator(self.plan, self.stage + 1, self.channels),
+                "discriminator": build_discriminator(self.plan, self.stage + 1, self.channels)}
+
+    def _stage_attributes(self, stage):
+        return {"stage": stage, "latent_dim": self.plan[stage].latent}
+
+    def _grow(self, networks, prepared=None):
+        """Move to the next stage: finish the current fade, carry every weight by name into the next stage's
+        `networks`, fades to 0, swap in, retrace (or take the step `prepared` ahead). (With fade_epochs equal to the
+        stage length the fade's last step is 1 - 1/steps; finishing it here is the only change of function at
+        growth.)"""
         self.set_fade(1.0)
-        generator = build_generator(self.plan, self.stage + 1, self.channels)
-        discriminator = build_discriminator(self.plan, self.stage + 1, self.channels)
+        generator, discriminator = networks["generator"], networks["discriminator"]
         pairs = {"generator": transfer_by_name(self.generator, generator),
                  "discriminator": transfer_by_name(self.discriminator, discriminator)}
-        self.stage += 1
-        self.latent_dim = self.plan[self.stage].latent
-        replace_networks(self, pairs, generator, discriminator, reset_optimizer=self.reset_optimizer)
+        for name, value in self._stage_attributes(self.stage + 1).items():
+            setattr(self, name, value)
+        replace_networks(self, pairs, generator, discriminator, reset_optimizer=self.reset_optimizer,
+                         prepared=prepared)
         self.set_fade(0.0)
 
 

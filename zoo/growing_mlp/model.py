@@ -89,13 +89,19 @@ class GrowingMLPGAN(ZooModel, GrowingMixin, AdversarialModel):
         limits = limits or Limits()
         return {**super().serving_signatures(limits), **walk_block_signatures(self, limits)}
 
-    def _grow(self):
-        """Next stage: the generator rebuilt with one more input per new latent, every old weight carried, the new
-        rows of the first kernel at zero (thesis 6.1); the critic is unchanged."""
+    def _next_networks(self):
         if self.stage + 1 >= len(self.latent_schedule):
             raise ValueError(f"Already at the last stage (latent {self.latent_dim}) of {self.latent_schedule}.")
-        generator = mlp(self.latent_schedule[self.stage + 1], self.hidden, 2, "generator")
+        return {"generator": mlp(self.latent_schedule[self.stage + 1], self.hidden, 2, "generator")}
+
+    def _stage_attributes(self, stage):
+        return {"stage": stage, "latent_dim": self.latent_schedule[stage]}
+
+    def _grow(self, networks, prepared=None):
+        """Next stage: the generator rebuilt with one more input per new latent, every old weight carried, the new
+        rows of the first kernel at zero (thesis 6.1); the critic is unchanged."""
+        generator = networks["generator"]
         pairs = {"generator": transfer_by_name(self.generator, generator, zero_new=("dense0",))}
-        self.stage += 1
-        self.latent_dim = self.latent_schedule[self.stage]
-        replace_networks(self, pairs, generator=generator, reset_optimizer=self.reset_optimizer)
+        for name, value in self._stage_attributes(self.stage + 1).items():
+            setattr(self, name, value)
+        replace_networks(self, pairs, generator=generator, reset_optimizer=self.reset_optimizer, prepared=prepared)
