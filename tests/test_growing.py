@@ -155,7 +155,9 @@ def _train_steps(model, steps=2):
     model.fit(_images(8 * steps, model.image_size, seed=model.stage), batch_size=8, epochs=1, verbose=0)
 
 
-@pytest.mark.parametrize("name", GROWING)
+# the default tier: cggan (channels and latent grow) and clggan (channels, latent and resolution); bggan's input-only
+# growth and lggan's resolution-only growth are parts of those and run in the slow tier
+@pytest.mark.parametrize("name", slow_unless(GROWING, {"cggan", "clggan"}))
 def test_growth_preserves_both_networks_and_carries_weights_bit_identically(name):
     model = _model(name)
     for _ in range(len(model.plan) - 1):
@@ -265,7 +267,7 @@ def test_keras_backup_taken_at_the_epoch_before_a_growth_resumes(tmp_path):
     assert b.stage == 1 and int(b.g_optimizer.iterations.numpy()) == 8
 
 
-@pytest.mark.parametrize("name", slow_unless(MODELS, set(MODELS) - {"bgan"}))
+@pytest.mark.parametrize("name", slow_unless(MODELS, {"cggan", "clggan"}))
 def test_thesis_celeba128_config_runs_one_step(name):  # bgan trains at 128x128 from its first step: ~15 s, slow tier
     cfg = zoo.get_config(name, "celeba128")
     assert cfg["train"]["batch_size"] == 16 and cfg["train"]["epochs"] == 44
@@ -327,7 +329,7 @@ def test_a_mixed_precision_model_grows_mixed_after_the_global_policy_is_restored
     assert got == want and "bfloat16" in got.values()
 
 
-@pytest.mark.parametrize("name", ["clggan", "growing_mlp_gan"])
+@pytest.mark.parametrize("name", slow_unless(["clggan", "growing_mlp_gan"], {"clggan"}))
 def test_growth_prepared_ahead_equals_synchronous_growth(name):
     """`trainers.growth_ahead`: the next stage's networks, optimizers and traced step made in a background thread
     during the last epoch of a stage give the run that synchronous growth gives, bit for bit (weights, Adam slots,
