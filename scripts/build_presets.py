@@ -40,8 +40,8 @@ PRESETS = {  # name: (run directory, what it is)
                                                            "(docs/results/latent_distribution.md)"),
     "sngan_mnist": (RUNS / "presets20/sngan_mnist_long_s0",
                     "`zoo train sngan --dataset mnist --config fashion32_long --seed 0`"),
-    "lsc_conditioned_gan_mnist": (RUNS / "latent/lscc_mnist_s0", "scripts/latent_distribution_study.py lscc_mnist_s0 "
-                                                                 "(docs/results/latent_distribution.md)"),
+    "lsc_conditioned_gan_mnist": (RUNS / "presets20/lscc_mnist32_long_s0",
+                                  "`zoo train lsc_conditioned_gan --dataset mnist --config fashion32_long --seed 0`"),
     "lsc_gan_fashion_mnist": (RUNS / "lsc/fashion_classifier_s0", "scripts/lsc_gan_study.py fashion_classifier_s0 "
                                                                   "(docs/results/vae_gan.md)"),
     "lsc_gan_mnist": (RUNS / "lsc/mnist_s0", "scripts/lsc_gan_study.py mnist_s0 (docs/results/vae_gan.md)"),
