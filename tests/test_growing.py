@@ -166,8 +166,9 @@ def test_growth_preserves_both_networks_and_carries_weights_bit_identically(name
         old_res, z = model.plan[model.stage].resolution, model.sample_latent(16, tf.constant([3, 4]))
         x_old = _images(16, old_res, seed=9)
         g_before, d_before = model.generator(z).numpy(), model.discriminator(x_old).numpy()
-        old_weights = {(layer.name, i): w.numpy().copy() for layer in model.generator.layers + model.discriminator.layers
-                       for i, w in enumerate(layer.trainable_weights)}
+        layers = model.generator.layers + model.discriminator.layers
+        old_weights = {(layer.name, i): w.numpy().copy()
+                       for layer in layers for i, w in enumerate(layer.trainable_weights)}
         model.grow()
         st = model.plan[model.stage]
         factor = st.resolution // old_res

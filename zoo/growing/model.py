@@ -80,7 +80,8 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
         super().__init__(**kwargs)
         self.image_size, self.channels, self.prior_dim = int(image_size), int(channels), int(prior_dim)
         self.latent_start, self.latent_end, self.base_channels = latent_start, int(latent_end), base_channels
-        self.stage_epochs, self.fade_epochs, self.reset_optimizer = stage_epochs, int(fade_epochs), bool(reset_optimizer)
+        self.stage_epochs, self.fade_epochs = stage_epochs, int(fade_epochs)
+        self.reset_optimizer = bool(reset_optimizer)
         self.stage = int(stage)
         # alpha of the real-image blend (the networks' fades live in their layers)
         self.real_alpha = keras.Variable(1.0, trainable=False, name="real_alpha")
