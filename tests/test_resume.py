@@ -274,3 +274,23 @@ def test_a_backup_directory_that_exactbackup_did_not_write_is_not_silently_ignor
     (tmp_path / "backup" / "latest.weights.h5").write_bytes(b"keras")  # BackupAndRestore's file
     with pytest.raises(BackupError, match="latest.weights.h5, which no ExactBackup wrote"):
         select_backup(tmp_path / "backup")
+
+
+@pytest.mark.slow  # ~20 s; the default tier has the synchronous-growth kill cases above
+def test_a_kill_around_a_growth_prepared_ahead_resumes_like_synchronous_growth(tmp_path, tmp_path_factory):
+    """Growth prepared in a background thread (`trainers.growth_ahead`), killed in the window where the preparation
+    runs or was just adopted (steps 5-8; clggan smoke grows at step 7) and resumed with the same arguments, ends
+    bit-identical to the uninterrupted run with synchronous growth."""
+    from trainers.growing import GrowthSchedule
+
+    settings = dict(epochs=4, steps_per_epoch=6)
+    a, ha = reference(tmp_path_factory, "clggan", "digits", settings)
+    kill_at, every = RNG.randint(5, 8), RNG.choice([1, 2])
+    where = f"clggan, growth ahead, stopped at step {kill_at}, backup every {every} (ZOO_KILL_SEED={KILL_SEED})"
+    kw = dict(config="smoke", out=tmp_path / "run", backup_every=every, verbose=0, **settings)
+    with pytest.raises(KeyboardInterrupt):
+        train("clggan", "digits", callbacks=[GrowthSchedule(ahead=True), Stop(kill_at)], **kw)
+    schedule = GrowthSchedule(ahead=True)
+    b, hb = train("clggan", "digits", callbacks=[schedule], **kw)
+    assert_same_run(a, b, ha, hb, where)
+    assert b.stage == a.stage == 1
