@@ -13,6 +13,7 @@ from tests.conftest import slow_unless
 from trainers.growing import GrowthSchedule, copy_into_leading_slice
 from zoo.growing import GrowingConvGAN
 from zoo.growing.layers import upsample
+from zoo_app.fit import build_compiled
 
 
 def _trained(config="smoke", steps=5, **kw):
@@ -312,7 +313,6 @@ def test_bad_sizes_and_schedules_fail_at_build_time_naming_the_valid_choices():
 def test_a_mixed_precision_model_grows_mixed_after_the_global_policy_is_restored():
     import keras
 
-    from zoo_app.fit import build_compiled
 
     model, _ = build_compiled("clggan", "smoke", dataset="digits", precision="mixed_bfloat16")
     assert keras.config.dtype_policy().name == "float32"
@@ -335,8 +335,6 @@ def test_growth_prepared_ahead_equals_synchronous_growth(name):
     """`trainers.growth_ahead`: the next stage's networks, optimizers and traced step made in a background thread
     during the last epoch of a stage give the run that synchronous growth gives, bit for bit (weights, Adam slots,
     step counters, logged losses), and the prepared step is the one that runs (no retrace at the switch)."""
-    from zoo_app.fit import build_compiled
-
     runs = {}
     for ahead in (False, True):  # (a dataset reshuffles at each pass: one per run)
         data = (_images(48, 8) if name.startswith("clggan")

@@ -259,6 +259,8 @@ class GrowingMixin:
                 self._grow(prepared.networks if prepared is not None else self._next_networks(), prepared)
         finally:
             keras.config.set_dtype_policy(previous)
+        for name, value in self._stage_attributes(self.stage + 1).items():  # the stage, and what it sets
+            setattr(self, name, value)
 
     def _next_networks(self) -> dict:
         """The next stage's networks, freshly built (``{"generator": ..., "discriminator": ...}``, those that
@@ -266,7 +268,9 @@ class GrowingMixin:
         raise NotImplementedError
 
     def _stage_attributes(self, stage: int) -> dict:
-        """The attributes that the train step reads and that change with the stage."""
+        """The attributes that the train step reads and that change with the stage (``stage`` itself included):
+        `grow` sets them once ``_grow`` has carried the weights over and swapped the networks in, and
+        `trainers.growth_ahead` puts them in the view it traces the next stage's step on."""
         raise NotImplementedError
 
     def stage_for_epoch(self, epoch: int) -> int:

@@ -174,8 +174,6 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
         generator, discriminator = networks["generator"], networks["discriminator"]
         pairs = {"generator": transfer_by_name(self.generator, generator),
                  "discriminator": transfer_by_name(self.discriminator, discriminator)}
-        for name, value in self._stage_attributes(self.stage + 1).items():
-            setattr(self, name, value)
         replace_networks(self, pairs, generator, discriminator, reset_optimizer=self.reset_optimizer,
                          prepared=prepared)
         self.set_fade(0.0)

@@ -102,6 +102,4 @@ class GrowingMLPGAN(ZooModel, GrowingMixin, AdversarialModel):
         rows of the first kernel at zero (thesis 6.1); the critic is unchanged."""
         generator = networks["generator"]
         pairs = {"generator": transfer_by_name(self.generator, generator, zero_new=("dense0",))}
-        for name, value in self._stage_attributes(self.stage + 1).items():
-            setattr(self, name, value)
         replace_networks(self, pairs, generator=generator, reset_optimizer=self.reset_optimizer, prepared=prepared)
