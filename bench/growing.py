@@ -3,6 +3,8 @@
     python bench/growing.py [--steps 40] [--models bggan,cggan,lggan,clggan] [--precision auto] [--repeats 1]
                             [--out bench/results/growing.json]
     python bench/growing.py --steps 100 --models cggan --repeats 3 --out bench/results/growing_cggan_100.json
+    python bench/growing.py --full --modes ahead --models lggan,clggan --out bench/results/growing_fashion32.json
+    python bench/growing.py --markdown bench/results/growing.json --fill growth40   # the table into growing.md
 
 Each model runs its ``fashion32`` config on Fashion-MNIST 32x32 (batch 32) with every stage shortened to one epoch
 of ``--steps`` steps (fade 1 epoch), inside ONE ``model.fit``. Per stage: the median step time over the stage's
@@ -16,8 +18,9 @@ CelebA schedule (8 epochs x 10,174 steps of 16; a 32x32 step is cheaper than a 1
 upper bound). Target < 2%.
 
 Each model runs twice per repeat, one right after the other: growth prepared ahead (`trainers.growth_ahead`: the
-next stage's networks, optimizers and traced step made in a background thread during the last epoch of a stage,
-``GrowthSchedule(ahead=True)``; results under ``models``) and synchronous growth (``GrowthSchedule(ahead=False)``; under
+next stage's networks, optimizers and traced step made in a background thread from the first batch of the stage
+before, and the step run there once on stand-ins so that TensorFlow instantiates it, ``GrowthSchedule(ahead=True)``;
+results under ``models``) and synchronous growth (``GrowthSchedule(ahead=False)``; under
 ``synchronous``). For both: the fit's wall clock, and for the prepared runs the background preparation's own wall
 clock (``ahead_s``; it overlaps the previous stage's steps, which it slows: the fits' wall clocks show the net).
 """
@@ -55,15 +58,22 @@ class StepTimes(keras.callbacks.Callback):
         self.times.setdefault(self.model.stage, []).append(time.perf_counter() - self._t)
 
 
-def bench(name, steps, precision, ahead=True):
+def bench(name, steps, precision, ahead=True, full=False):
+    """One fit; `full`: ``fashion32``'s own schedule (its stage epochs and fades, 200 steps an epoch) up to one epoch
+    into the last stage, else every stage one epoch of `steps`."""
     cfg = zoo.get_config(name, "fashion32")
     n = len(cfg["model"]["stage_epochs"]) + 1
-    model, _ = build_compiled(name, "fashion32", stage_epochs=(1,) * (n - 1), fade_epochs=1, precision=precision)
+    if full:
+        model, _ = build_compiled(name, "fashion32", precision=precision)
+        epochs, steps = sum(cfg["model"]["stage_epochs"]) + 1, cfg["train"]["steps_per_epoch"]
+    else:
+        model, _ = build_compiled(name, "fashion32", stage_epochs=(1,) * (n - 1), fade_epochs=1, precision=precision)
+        epochs = n
     batch = cfg["train"]["batch_size"]
     ds = zoo.load_dataset("fashion_mnist", "train", batch, image_size=32, repeat=True, seed=0)
     schedule, times = GrowthSchedule(ahead=ahead), StepTimes()
     start = time.perf_counter()
-    model.fit(ds, epochs=n, steps_per_epoch=steps, verbose=0, callbacks=[schedule, times])
+    model.fit(ds, epochs=epochs, steps_per_epoch=steps, verbose=0, callbacks=[schedule, times])
     fit_seconds = time.perf_counter() - start
     stage_steps = cfg["model"]["stage_epochs"][1] * cfg["train"]["steps_per_epoch"]  # a grown stage: 4 x 200
     stages = []
@@ -80,6 +90,7 @@ def bench(name, steps, precision, ahead=True):
                        fraction_of_thesis_celeba_stage_upper_bound=overhead / (THESIS_STAGE_STEPS * median))
             if ahead:
                 row["ahead_s"] = schedule.ahead_seconds[s - 1]
+                row["instantiated_ahead"] = schedule.ahead_warmed[s - 1]
         stages.append(row)
     return stages, fit_seconds
 
@@ -90,17 +101,18 @@ def markdown(result: dict) -> str:
             "run) | growth, prepared ahead: trigger -> first step (grow / first run) | preparation, in the background |"
             " fit wall clock, synchronous -> ahead |", "|---|---|---|---|---|---|---|"]
     for name, stages in result["models"].items():
-        sync, fits = result["synchronous"][name], result["fit_seconds"][name]
+        sync, fits = result["synchronous"].get(name) or [None] * len(stages), result["fit_seconds"][name]
         for s, (a, b) in enumerate(zip(sync, stages)):
             cells = [name, f"{s} ({b['resolution']}, {b['latent']})", f"{b['images_per_s']:.0f}"]
             if s:
                 cells += [f"{a['trigger_to_first_step_s']:.2f} s ({a['build_transfer_optimizer_s']:.2f} / "
-                          f"{a['trace_and_first_run_s']:.2f})",
+                          f"{a['trace_and_first_run_s']:.2f})" if a else "not run",
                           f"**{b['trigger_to_first_step_s']:.2f} s** ({b['build_transfer_optimizer_s']:.2f} / "
                           f"{b['trace_and_first_run_s']:.2f})", f"{b['ahead_s']:.2f} s"]
             else:
                 cells += ["", "", ""]
-            cells.append(f"{np.median(fits['synchronous']):.1f} -> {np.median(fits['ahead']):.1f} s" if not s else "")
+            both = not s and len(fits) == 2
+            cells.append(f"{np.median(fits['synchronous']):.1f} -> {np.median(fits['ahead']):.1f} s" if both else "")
             rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -111,26 +123,38 @@ def main():
     p.add_argument("--models", default="bggan,cggan,lggan,clggan")
     p.add_argument("--precision", default="auto", help="trainers.precision: auto (zoo train's default) or a policy")
     p.add_argument("--repeats", type=int, default=1, help="pairs of runs per model (the median growth is kept)")
+    p.add_argument("--full", action="store_true", help="fashion32's own stage lengths (see `bench`), not --steps")
+    p.add_argument("--modes", default="ahead,synchronous", help="ahead, synchronous or both")
     p.add_argument("--markdown", help="print the docs' table of this result JSON and exit")
+    p.add_argument("--fill", help="with --markdown: write the table into docs/results/growing.md's block KEY")
     p.add_argument("--out", default=str(Path(__file__).parent / "results" / "growing.json"))
     args = p.parse_args()
     if args.markdown:
-        return print(markdown(json.loads(Path(args.markdown).read_text())))
+        table = markdown(json.loads(Path(args.markdown).read_text()))
+        if args.fill:  # docs/results/growing.md's block between <!-- begin:KEY --> and <!-- end:KEY -->
+            from scripts.markdown_tables import fill
+            fill(Path(__file__).resolve().parents[1] / "docs/results/growing.md", {args.fill: table})
+        return print(table)
     out = {"protocol": __doc__.strip().split("\n\n", 1)[1], "machine": f"{platform.platform()}, "
            f"{cpu_model()}, {os.cpu_count()} CPUs, CPU only", "steps_per_stage": args.steps,
+           "schedule": "fashion32 as configured (200 steps an epoch), up to one epoch into the last stage" if args.full
+           else f"every stage one epoch of {args.steps} steps",
            "precision": resolve_precision(args.precision).record(), "models": {}, "synchronous": {},
            "fit_seconds": {}}
     for name in args.models.split(","):
-        runs = {True: [], False: []}
+        modes = [m == "ahead" for m in args.modes.split(",")]
+        runs = {ahead: [] for ahead in modes}
         for r in range(args.repeats):
-            for ahead in ((True, False) if r % 2 else (False, True)):  # interleaved, the order alternating
-                runs[ahead].append(bench(name, args.steps, args.precision, ahead))
+            for ahead in (modes[::-1] if r % 2 else modes):  # interleaved, the order alternating
+                runs[ahead].append(bench(name, args.steps, args.precision, ahead, args.full))
         for ahead, key in ((True, "models"), (False, "synchronous")):
+            if ahead not in runs:
+                continue
             fits = [f for _, f in runs[ahead]]
             best = sorted(runs[ahead], key=lambda run: run[1])[len(fits) // 2][0]  # the median fit's stages
             out[key][name] = best
             out["fit_seconds"].setdefault(name, {})["ahead" if ahead else "synchronous"] = fits
-        print(name, json.dumps({k: out[k][name] for k in ("models", "synchronous", "fit_seconds")}, indent=1),
+        print(name, json.dumps({k: out[k].get(name) for k in ("models", "synchronous", "fit_seconds")}, indent=1),
               flush=True)
     path = Path(args.out)
     path.write_text(json.dumps(out, indent=1))

@@ -333,8 +333,9 @@ def test_a_mixed_precision_model_grows_mixed_after_the_global_policy_is_restored
 @pytest.mark.parametrize("name", slow_unless(["clggan", "growing_mlp_gan", "clggan/mixed_float16"], {"clggan"}))
 def test_growth_prepared_ahead_equals_synchronous_growth(name):
     """`trainers.growth_ahead`: the next stage's networks, optimizers and traced step made in a background thread
-    during the last epoch of a stage give the run that synchronous growth gives, bit for bit (weights, Adam slots,
-    step counters, logged losses), and the prepared step is the one that runs (no retrace at the switch)."""
+    while the stage before trains, and run there once on zero stand-ins of its variables so that TensorFlow
+    instantiates it ahead, give the run that synchronous growth gives, bit for bit (weights, Adam slots, step
+    counters, logged losses), and the prepared step is the one that runs (no retrace at the switch)."""
     runs = {}
     for ahead in (False, True):  # (a dataset reshuffles at each pass: one per run)
         data = (_images(48, 8) if name.startswith("clggan")
@@ -351,6 +352,7 @@ def test_growth_prepared_ahead_equals_synchronous_growth(name):
         runs[ahead] = model, schedule, history.history
     (a, _, logs_a), (b, schedule, logs_b) = runs[False], runs[True]
     assert a.stage == b.stage == 1 and len(schedule.ahead_seconds) == 1 and schedule.ahead_seconds[0] > 0
+    assert schedule.ahead_warmed == [True]  # the step also ran once ahead, on stand-ins: nothing of the run moved
     assert b.train_function is not None and b.generator is not None
     for key in ("g_loss", "d_loss"):
         np.testing.assert_array_equal(logs_a[key], logs_b[key])

@@ -9,7 +9,7 @@ How growth happens inside ONE `model.fit` (facts from ``shared/KERAS3_NOTES.md``
   the thesis code's behaviour: the optimizer restarts each stage). The step counter carries over either way.
 * Keras keeps the traced ``train_function``; after swapping networks the model calls
   ``make_train_function(force=True)``, or takes the train function that `trainers.growth_ahead` traced for the grown
-  networks in a background thread during the stage's last epoch. Keras' fit loop looks ``model.train_function`` up
+  networks in a background thread while the stage before trained. Keras' fit loop looks ``model.train_function`` up
   at every step, so the next step runs the grown networks and user callbacks see one continuous run.
 * Fade factors are non-trainable ``keras.Variable`` s that `GrowthSchedule` assigns before each step: the compiled
   step reads them, so they move every step without a retrace (a Python float would be baked into the trace).
@@ -133,13 +133,13 @@ class GrowthSchedule(keras.callbacks.Callback):
       step traces and runs the new train function.
 
     With ``ahead=True`` the next stage's networks, optimizers and traced train step are prepared in a background
-    thread during the last epoch before a growth (`trainers.growth_ahead`), so the growth itself only carries the
-    weights and optimizer state over and TensorFlow instantiates the traced step: ``ahead_seconds`` keeps each
-    preparation's wall clock. The run is the same, bit for bit, as with ``ahead=False``. ``"auto"`` (the default)
-    prepares ahead when a GPU is visible, where the host's CPU is free while the step runs on the device; on a
-    CPU-only machine the preparation takes its CPU from the training step, and bench/growing.py measured no gain
-    in a fit's wall clock on the 2-core VM (the pause at growth drops from 4-5 s to 1.5-1.8 s, the epoch before it
-    slows by as much).
+    thread while the stage before a growth trains, and TensorFlow instantiates that step there too, by running it
+    once on stand-ins (`trainers.growth_ahead`), so the growth itself only carries the weights and optimizer state
+    over: ``ahead_seconds`` keeps each preparation's wall clock, ``ahead_warmed`` whether its step was instantiated
+    ahead. The run is the same, bit for bit, as with ``ahead=False``. ``"auto"`` (the default) prepares ahead when
+    a GPU is visible, where the host's CPU is free while the step runs on the device; on a CPU-only machine the
+    preparation takes its CPU from the training step: on the 2-core VM (bench/growing.py) the pause at growth drops
+    from 4-5 s to under 0.5 s, the epoch before it slows by about as much.
 
     Growing models add it themselves in ``fit`` when it is missing (`GrowingMixin`).
 
@@ -157,7 +157,7 @@ class GrowthSchedule(keras.callbacks.Callback):
         if ahead not in (True, False, "auto"):
             raise ValueError(f"ahead must be True, False or 'auto'; got {ahead!r}.")
         self.backup_dir, self.ahead = backup_dir, ahead
-        self.growth_seconds, self.build_seconds, self.ahead_seconds = [], [], []
+        self.growth_seconds, self.build_seconds, self.ahead_seconds, self.ahead_warmed = [], [], [], []
         self._epoch, self._trigger, self._epoch_start, self._fade = 0, None, 0.0, None
         self._ahead, self._ahead_tried = Ahead(), -1
 
@@ -167,17 +167,20 @@ class GrowthSchedule(keras.callbacks.Callback):
             prepared = self._ahead.take(self.model.stage + 1)
             if prepared is not None:
                 self.ahead_seconds.append(prepared.seconds)
+                self.ahead_warmed.append(prepared.warmed)
             self.model.grow(prepared)
             self._fade = None
 
     def _prepare_ahead(self):
-        """During the last epoch of a stage (once its step has been traced, after the epoch's first batch), start
-        preparing the next stage."""
-        model, epoch = self.model, self._epoch
-        if (not self.ahead or self._ahead.pending or self._ahead_tried == epoch or epoch + 1 >= self.params.get(
-                "epochs", 0) or model.stage_for_epoch(epoch + 1) <= model.stage):
+        """As soon as a stage's step has been traced (after the stage's first batch), start preparing the next stage,
+        if this fit reaches it: the whole stage is the window (clggan's 4x4 stage of `fashion32` lasts a few
+        seconds, less than a preparation on a 2-core CPU)."""
+        model = self.model
+        if (not self.ahead or self._ahead.pending or self._ahead_tried == model.stage
+                or model.stage >= len(model.stage_epochs)
+                or model.stage_start_epoch(model.stage + 1) >= self.params.get("epochs", 0)):
             return
-        self._ahead_tried = epoch
+        self._ahead_tried = model.stage
         self._ahead.start(model)
 
     def on_train_end(self, logs=None):

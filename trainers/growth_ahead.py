@@ -1,12 +1,14 @@
 """Growth prepared ahead: the next stage's networks, optimizers and traced train step, made in a background thread
-while the current stage's last epoch trains, so that growth itself only carries the weights over (issue 18).
+while the current stage trains, and the step instantiated by TensorFlow there too, so that growth itself only
+carries the weights over (issue 18).
 
 Where growth's time goes (bench/growing.py, cggan ``fashion32``, 2-core CPU): building the grown networks and
 optimizers ~0.4 s, tracing the new train step (Python: every layer, loss and optimizer update of the GAN step)
-2.4-3 s, then TensorFlow instantiating the traced graph and running the first step ~1.2 s. The first two need
-nothing of the run but its configuration: `prepare_next_stage` does them on a *view* of the model at its next
-stage. Only the carry-over (weights and optimizer slots, which must be the values at the switch) and TensorFlow's
-instantiation stay at the switch.
+2.4-3 s, then TensorFlow instantiating the traced graph (graph optimisation, kernel creation) and running the first
+step ~1.5 s. None of it needs anything of the run but its configuration: `prepare_next_stage` builds and traces on
+a *view* of the model at its next stage, and `warm_up` has TensorFlow instantiate the traced step by running it
+once on zero stand-ins of every variable it captures. Only the carry-over (weights and optimizer slots, which must
+be the values at the switch) stays at the switch.
 
 The view (`stage_view`) is an instance of the model's class whose attribute dict is a copy of the model's with
 the next stage's networks, optimizers, stage and latent size put in: Keras' own ``_make_function`` builds the
@@ -16,14 +18,15 @@ the very variables the model updates, and nothing is written while tracing: the 
 the switch the view's dict becomes the model's (so a later retrace of that function reads the model).
 
 Nothing random is drawn by the preparation but the new layers' initial values, exactly as synchronous growth
-draws them, so a run with growth prepared ahead equals one without it bit for bit
-(`tests/test_growing.py::test_growth_prepared_ahead_equals_synchronous_growth`). Used when the model trains on one
-replica (the default strategy) in graph mode; otherwise growth stays synchronous.
+draws them, and the warm-up runs on stand-ins, so a run with growth prepared ahead equals one without it bit for
+bit (`tests/test_growing.py::test_growth_prepared_ahead_equals_synchronous_growth`). Used when the model trains on
+one replica (the default strategy) in graph mode; otherwise growth stays synchronous.
 
 What it buys depends on spare CPU (bench/growing.py, cggan, 100-step stages, 2-core AMD EPYC VM, 3 interleaved
-pairs): the pause at each growth drops from 4.4-4.9 s to 1.5-1.8 s, but the fit's wall clock does not change
-(median 86.4 vs 85.5 s): the preparation's ~5 s of Python take their CPU from the steps of the epoch before. Hence
-`GrowthSchedule`'s default ``ahead="auto"``: on where a GPU runs the step and leaves the host's CPU free.
+pairs, bench/results/growing_cggan_100.json): the pause at each growth drops from 4.0-5.4 s to 0.19 s, but the
+fit's wall clock does not drop: the preparation's 6-9 s of Python and TensorFlow take their CPU (and Python's
+lock) from the steps of the stage before. Hence `GrowthSchedule`'s default ``ahead="auto"``: on where a GPU runs
+the step and leaves the host's CPU free.
 """
 from __future__ import annotations
 
@@ -33,6 +36,8 @@ import warnings
 
 import keras
 import tensorflow as tf
+from tensorflow.python.eager.polymorphic_function import function_type_utils
+from tensorflow.python.ops import handle_data_util
 
 
 @dataclasses.dataclass
@@ -43,6 +48,7 @@ class PreparedStage:
     train_function: object  # Keras' train function, traced for the model's iterator
     view: object  # the model at `stage`, the ``self`` of `train_function`
     seconds: float  # wall clock of the preparation (in the background)
+    warmed: bool  # TensorFlow instantiated the traced step ahead too (`warm_up`)
 
 
 NETWORK_OPTIMIZERS = (("generator", "g_optimizer"), ("discriminator", "d_optimizer"))
@@ -86,8 +92,9 @@ def stage_view(model, attributes: dict):
 
 
 def prepare_next_stage(model, spec) -> PreparedStage:
-    """Build the next stage's networks (the model's ``_next_networks``) and fresh optimizers, and trace its train step
-    for an iterator of type `spec`, without writing anything of the model."""
+    """Build the next stage's networks (the model's ``_next_networks``) and fresh optimizers, trace its train step
+    for an iterator of type `spec` and have TensorFlow instantiate it (`warm_up`), without writing anything of the
+    model."""
     from trainers.growing import fresh_optimizer
 
     start = time.perf_counter()
@@ -100,10 +107,61 @@ def prepare_next_stage(model, spec) -> PreparedStage:
                           for net, opt in NETWORK_OPTIMIZERS if net in networks and getattr(model, opt, None)}
         view = stage_view(model, {**networks, **optimizers, **model._stage_attributes(model.stage + 1)})
         train_function = view._make_function(view.train_step)
-        iterator_step(train_function).get_concrete_function(spec)
+        warmed = warm_up(iterator_step(train_function).get_concrete_function(spec), spec)
     finally:
         keras.config.set_dtype_policy(previous)
-    return PreparedStage(model.stage + 1, networks, optimizers, train_function, view, time.perf_counter() - start)
+    return PreparedStage(model.stage + 1, networks, optimizers, train_function, view, time.perf_counter() - start,
+                         warmed)
+
+
+def shadow_captures(concrete):
+    """Stand-ins for a concrete function's captured inputs: for every captured variable handle a fresh zero variable of
+    its dtype, shape and device, other tensors as they are. Returns (inputs, variables kept alive), or None when a
+    captured resource is not a variable of known shape (its stand-in cannot be made)."""
+    captured = concrete.captured_inputs
+    placeholders = concrete.graph.inputs[len(concrete.graph.inputs) - len(captured):]  # args first, then captures
+    inputs, variables = [], []
+    for tensor, placeholder in zip(captured, placeholders):
+        if tensor.dtype != tf.resource:
+            inputs.append(tensor)
+            continue
+        data = handle_data_util.get_resource_handle_data(placeholder)
+        if not data.is_set or len(data.shape_and_type) != 1:
+            return None
+        shape = tf.TensorShape(data.shape_and_type[0].shape)
+        if not shape.is_fully_defined():
+            return None
+        with tf.device(tensor.device):
+            variables.append(tf.Variable(tf.zeros(shape, tf.as_dtype(data.shape_and_type[0].dtype)),
+                                         trainable=False))
+        inputs.append(variables[-1].handle)
+    return inputs, variables
+
+
+def warm_up(concrete, spec) -> bool:
+    """Run the traced step once, on a batch of zeros and against zero stand-ins of every variable it captures
+    (`shadow_captures`), so that TensorFlow instantiates it now (graph optimisation, kernel creation: ~1.5 s of a
+    cggan growth) and not at the switch. The runtime keys an instantiated function by the function and its inputs'
+    devices, dtypes and shapes, not by which variables are passed in, so the switch's first call finds it made.
+    Nothing of the model is read or written, nor any random state (the step draws its noise statelessly from the
+    seed generator's variable, stood in for too). Costs a copy of the captured variables for the step's duration.
+
+    False, and nothing run, where it cannot stand in for the inputs (a captured resource that is not a variable, data
+    that is not dense tensors) or TensorFlow refuses the call: the switch then instantiates, as without it."""
+    found = shadow_captures(concrete)
+    element = getattr(spec, "_element_spec", None)
+    specs = tf.nest.flatten(element)
+    if found is None or not specs or not all(isinstance(s, tf.TensorSpec) and s.shape.rank is not None
+                                             for s in specs):
+        return False
+    zeros = tf.nest.map_structure(lambda s: tf.zeros([d or 1 for d in s.shape], s.dtype), element)
+    iterator = iter(tf.data.Dataset.from_tensors(zeros).repeat())
+    try:  # ConcreteFunction.__call__'s own flattening, then its call with the stand-ins for the captures
+        bound = function_type_utils.canonicalize_function_inputs((iterator,), {}, concrete.function_type)
+        concrete._call_flat(concrete.function_type.unpack_inputs(bound), found[0])
+    except (tf.errors.OpError, TypeError, ValueError):
+        return False
+    return True
 
 
 class Ahead:
