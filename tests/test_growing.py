@@ -366,3 +366,26 @@ def test_growth_prepared_ahead_equals_synchronous_growth(name):
         np.testing.assert_array_equal(x.numpy(), y.numpy())
     with pytest.raises(ValueError, match="ahead must be True, False or 'auto'"):
         GrowthSchedule(ahead="yes")
+
+
+def test_warm_up_runs_a_traced_step_on_stand_ins_and_refuses_kernel_state():
+    """`trainers.growth_ahead.warm_up` runs the step (TensorFlow instantiates it) without moving the variables it
+    captures, so the next real call finds it made; a step with a stateful random op (state in its kernel, which a
+    run would move) is not run."""
+    from trainers.growth_ahead import warm_up
+
+    spec = tf.data.IteratorSpec(tf.TensorSpec((2,), tf.float32))
+    total = tf.Variable(1.0)
+
+    @tf.function
+    def step(iterator):
+        return total.assign_add(tf.reduce_sum(next(iterator)))
+
+    @tf.function
+    def noisy(iterator):
+        return total.assign_add(tf.reduce_sum(next(iterator)) + tf.random.uniform(()))
+
+    assert warm_up(step.get_concrete_function(spec), spec)
+    assert total.numpy() == 1.0  # the run added to the stand-in
+    assert step(iter(tf.data.Dataset.from_tensors(tf.ones(2)))).numpy() == 3.0  # the real call, on the real variable
+    assert not warm_up(noisy.get_concrete_function(spec), spec) and total.numpy() == 3.0

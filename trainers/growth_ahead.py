@@ -138,6 +138,17 @@ def shadow_captures(concrete):
     return inputs, variables
 
 
+# ops that draw from a state kept in their kernel (not in a variable): one run ahead would move it
+STATEFUL_RANDOM = {"RandomUniform", "RandomUniformInt", "RandomStandardNormal", "TruncatedNormal", "RandomShuffle",
+                   "Multinomial", "RandomGamma", "RandomPoisson", "RandomPoissonV2", "ParameterizedTruncatedNormal"}
+
+
+def function_ops(concrete) -> set:
+    """The op types of a concrete function's graph and of every function it calls."""
+    graph = concrete.graph.as_graph_def()
+    return {node.op for node in graph.node} | {node.op for f in graph.library.function for node in f.node_def}
+
+
 def warm_up(concrete, spec) -> bool:
     """Run the traced step once, on a batch of zeros and against zero stand-ins of every variable it captures
     (`shadow_captures`), so that TensorFlow instantiates it now (graph optimisation, kernel creation: ~1.5 s of a
@@ -146,8 +157,11 @@ def warm_up(concrete, spec) -> bool:
     Nothing of the model is read or written, nor any random state (the step draws its noise statelessly from the
     seed generator's variable, stood in for too). Costs a copy of the captured variables for the step's duration.
 
-    False, and nothing run, where it cannot stand in for the inputs (a captured resource that is not a variable, data
-    that is not dense tensors) or TensorFlow refuses the call: the switch then instantiates, as without it."""
+    False where it cannot stand in for everything the step reads or moves (nothing is run then: a captured resource
+    that is not a variable, data that is not dense tensors, a stateful random op, whose kernel's own state a run
+    would advance), or where TensorFlow refused the call: the switch then instantiates, as without it."""
+    if STATEFUL_RANDOM & function_ops(concrete):
+        return False
     found = shadow_captures(concrete)
     element = getattr(spec, "_element_spec", None)
     specs = tf.nest.flatten(element)
