@@ -155,7 +155,8 @@ def warm_up(concrete, spec) -> bool:
     cggan growth) and not at the switch. The runtime keys an instantiated function by the function and its inputs'
     devices, dtypes and shapes, not by which variables are passed in, so the switch's first call finds it made.
     Nothing of the model is read or written, nor any random state (the step draws its noise statelessly from the
-    seed generator's variable, stood in for too). Costs a copy of the captured variables for the step's duration.
+    seed generator's variable, stood in for too). Costs a copy of the captured variables and one step's activations
+    (on the device, beside the running stage's) while it runs.
 
     False where it cannot stand in for everything the step reads or moves (nothing is run then: a captured resource
     that is not a variable, data that is not dense tensors, a stateful random op, whose kernel's own state a run
