@@ -6,6 +6,9 @@ one D step per G step, batch 64).
   (1,000 steps, raw weights): fd_classifier / recall 26.0 / 0.12 -> 15.3 / 0.21 on Fashion-MNIST, 40.9 / 0.24 ->
   12.1 / 0.79 on MNIST; better, still above issue 20's 10 at w = 16. ~0.35 s a step on one core of the AMD VM in
   float32 (48 min).
+  Twice the steps do not help at w = 16: ``--epochs 160`` on MNIST measured 14.76 / 0.78 (worse than 12.1), the
+  discriminator's hinge loss pinned at 2.0 (outputs ~0 for real and fake) in late epochs
+  (docs/results/candidates/sngan_mnist_16000_steps.json).
 * ``cifar32``: the paper's widths (w = 64), latent 128, 3 channels.
 * ``mnist32``: w = 16 and latent 64, what the 2-core CPU trains in minutes; the baseline beside
   ``feature_conditioned_gan``'s ``mnist32`` (the same widths, so the topology differs only by the conditioning).
