@@ -184,6 +184,12 @@ class GrowthSchedule(keras.callbacks.Callback):
         self._ahead.start(model)
 
     def on_train_end(self, logs=None):
+        self.finish_preparation()
+
+    def finish_preparation(self):
+        """Wait for a preparation still running in the background and drop it. `GrowingMixin.fit` calls it however
+        ``fit`` ends: a fit interrupted (Ctrl-C, an error) gets no ``on_train_end``, and a preparation left running
+        would draw its new layers' initial values from the global seed while the next fit builds and trains."""
         self._ahead.close()
 
     def on_train_begin(self, logs=None):
@@ -299,7 +305,12 @@ class GrowingMixin:
             backup = next((cb.backup_dir for cb in callbacks if isinstance(cb, keras.callbacks.BackupAndRestore)),
                           None)
             callbacks.insert(0, GrowthSchedule(backup_dir=backup))
-        return super().fit(*args, callbacks=callbacks, **kwargs)
+        try:
+            return super().fit(*args, callbacks=callbacks, **kwargs)
+        finally:
+            for cb in callbacks:
+                if isinstance(cb, GrowthSchedule):
+                    cb.finish_preparation()
 
 
 def replace_networks(model, pairs, generator=None, discriminator=None, reset_optimizer=False,
