@@ -63,12 +63,9 @@ def bench(name, steps, precision, ahead=True, full=False):
     into the last stage, else every stage one epoch of `steps`."""
     cfg = zoo.get_config(name, "fashion32")
     n = len(cfg["model"]["stage_epochs"]) + 1
-    if full:
-        model, _ = build_compiled(name, "fashion32", precision=precision)
-        epochs, steps = sum(cfg["model"]["stage_epochs"]) + 1, cfg["train"]["steps_per_epoch"]
-    else:
-        model, _ = build_compiled(name, "fashion32", stage_epochs=(1,) * (n - 1), fade_epochs=1, precision=precision)
-        epochs = n
+    shortened = {} if full else {"stage_epochs": (1,) * (n - 1), "fade_epochs": 1}
+    model, _ = build_compiled(name, "fashion32", precision=precision, **shortened)
+    epochs, steps = (sum(cfg["model"]["stage_epochs"]) + 1, cfg["train"]["steps_per_epoch"]) if full else (n, steps)
     batch = cfg["train"]["batch_size"]
     ds = zoo.load_dataset("fashion_mnist", "train", batch, image_size=32, repeat=True, seed=0)
     schedule, times = GrowthSchedule(ahead=ahead), StepTimes()
@@ -142,6 +139,8 @@ def main():
            "precision": resolve_precision(args.precision).record(), "models": {}, "synchronous": {},
            "fit_seconds": {}}
     for name in args.models.split(","):
+        if not set(args.modes.split(",")) <= {"ahead", "synchronous"}:
+            p.error(f"--modes takes ahead, synchronous or both (comma-separated); got {args.modes!r}")
         modes = [m == "ahead" for m in args.modes.split(",")]
         runs = {ahead: [] for ahead in modes}
         for r in range(args.repeats):

@@ -161,13 +161,14 @@ def warm_up(concrete, spec) -> bool:
     False where it cannot stand in for everything the step reads or moves (nothing is run then: a captured resource
     that is not a variable, data that is not dense tensors, a stateful random op, whose kernel's own state a run
     would advance), or where TensorFlow refused the call: the switch then instantiates, as without it."""
-    if STATEFUL_RANDOM & function_ops(concrete):
-        return False
-    found = shadow_captures(concrete)
     element = getattr(spec, "_element_spec", None)
     specs = tf.nest.flatten(element)
-    if found is None or not specs or not all(isinstance(s, tf.TensorSpec) and s.shape.rank is not None
-                                             for s in specs):
+    if not specs or not all(isinstance(s, tf.TensorSpec) and s.shape.rank is not None for s in specs):
+        return False
+    if STATEFUL_RANDOM & function_ops(concrete):
+        return False
+    found = shadow_captures(concrete)  # last: it allocates the stand-ins
+    if found is None:
         return False
     zeros = tf.nest.map_structure(lambda s: tf.zeros([d or 1 for d in s.shape], s.dtype), element)
     iterator = iter(tf.data.Dataset.from_tensors(zeros).repeat())
