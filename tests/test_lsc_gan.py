@@ -165,6 +165,49 @@ def test_the_auxiliary_classifier_learns_real_labels_in_d_and_reaches_g_through_
         zoo.build_model("lsc_gan", config="smoke", classifier_weight=1.0, discriminator="unconditional")
 
 
+def test_a_dcgan_generator_keeps_its_own_weights_at_the_switch_trains_in_stage_two_and_reloads(tmp_path):
+    """``generator="dcgan"``: stage 2's generator is not the decoder's architecture, so the switch copies nothing
+    into it; stage 2 trains it; the saved model rebuilds it. It cannot start as the decoder."""
+    keras.utils.set_random_seed(0)
+    model, _ = build_compiled("lsc_gan", "smoke", dataset="fashion_mnist", generator="dcgan",
+                              generator_init="scratch", g_base_channels=8)
+    assert {w.shape for w in model.generator.weights} != {w.shape for w in model.decoder.weights}
+    before = [w.numpy().copy() for w in model.generator.weights]
+    model.fit(_data(), epochs=1, steps_per_epoch=3, verbose=0)  # stage 1
+    model.enter_stage(2)  # the switch
+    assert all(np.array_equal(a, w.numpy()) for a, w in zip(before, model.generator.weights))
+    hist = model.fit(_data(), epochs=2, initial_epoch=1, steps_per_epoch=3, verbose=0)
+    assert hist.history["stage"] == [2]
+    kernel = model.generator.get_layer("project").kernel
+    assert not np.array_equal(before[[w.path for w in model.generator.weights].index(kernel.path)], kernel.numpy())
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    z = model.attribute_latent([3], 4)
+    np.testing.assert_allclose(loaded.generator(z, training=False), model.generator(z, training=False), atol=1e-6)
+    assert loaded.get_config()["generator"] == "dcgan"
+    with pytest.raises(ValueError, match="pass generator_init='scratch'"):
+        zoo.build_model("lsc_gan", config="smoke", generator="dcgan")
+    with pytest.raises(ValueError, match="Known: decoder, dcgan"):
+        zoo.build_model("lsc_gan", config="smoke", generator="stylegan", generator_init="scratch")
+
+
+def test_g_attribute_weight_weighs_stage_twos_attribute_term_and_leaves_stage_one_its_own():
+    keras.utils.set_random_seed(0)
+    model = zoo.build_model("lsc_gan", config="smoke", consistency_weight=2.0, g_attribute_weight=0.5)
+    data = next(iter(_data(8)))
+    z, prior = model.gan_latent(data, 8)
+    fake = model.generator(z, training=False)
+    weighted, term = model.latent_term(z, fake, prior)
+    mu = model.encoder(fake, training=False)[0]
+    expected = 2.0 * float(term) + 0.5 * float(model.attribute_nll(mu, prior[1]))
+    np.testing.assert_allclose(float(weighted), expected, rtol=1e-5)
+    assert model.attribute_weight == 10.0 and model.get_config()["g_attribute_weight"] == 0.5
+    assert zoo.build_model("lsc_gan", config="smoke").g_attribute_weight == 10.0  # None: stage 1's weight
+    with pytest.raises(ValueError, match="g_attribute_weight must be >= 0"):
+        zoo.build_model("lsc_gan", config="smoke", g_attribute_weight=-1)
+
+
 def test_paper_configs_are_eq_1_and_eq_2_as_written():
     cfg = zoo.build_model("lsc_gan", config="fashion32_paper").get_config()
     assert (cfg["reconstruction"], cfg["attribute_weight"], cfg["residual_weight"], cfg["consistency"],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from zoo.dcgan.networks import dcgan_generator
 from zoo.lsr_gan.stages import TwoStageMixin
 from zoo.lsr_gan.configs import CONFIGS
 from zoo.lsr_gan.networks import build_discriminator
@@ -12,14 +13,27 @@ from zoo.vae.model import VAE
 from zoo.vae.networks import build_decoder
 
 
+GENERATORS = ("decoder", "dcgan")
+
+
 def attach_gan(model, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path, r1_weight=0.0,
-               build_critic=None):
-    """Stage 2's networks on a VAE: a generator of the decoder's architecture, the discriminator (the table-3 one,
-    or ``build_critic(model)``), the stage schedule (`zoo.lsr_gan.stages.TwoStageMixin`), and optionally a trained
-    VAE's weights."""
+               build_critic=None, generator="decoder", g_base_channels=32):
+    """Stage 2's networks on a VAE: a generator (``"decoder"``: of the decoder's architecture, the papers';
+    ``"dcgan"``: `zoo.dcgan.networks.dcgan_generator` at ``g_base_channels``, trained from scratch), the
+    discriminator (the table-3 one, or ``build_critic(model)``), the stage schedule
+    (`zoo.lsr_gan.stages.TwoStageMixin`), and optionally a trained VAE's weights."""
+    if generator not in GENERATORS:
+        raise ValueError(f"Unknown generator {generator!r}. Known: {', '.join(GENERATORS)}.")
+    if generator != "decoder" and generator_init != "scratch":
+        raise ValueError(f"generator={generator!r} is not the decoder's architecture, so it cannot start as the "
+                         "decoder: pass generator_init='scratch'.")
     model.d_widths, model.d_out_channels = tuple(d_widths), int(d_out_channels)
-    model.generator = build_decoder(model.image_size, model.channels, model.latent_dim, model.decoder_widths,
-                                    model.base, name="generator")
+    model.generator_kind, model.g_base_channels = generator, int(g_base_channels)
+    if generator == "dcgan":
+        model.generator = dcgan_generator(model.latent_dim, model.image_size, model.channels, model.g_base_channels)
+    else:
+        model.generator = build_decoder(model.image_size, model.channels, model.latent_dim, model.decoder_widths,
+                                        model.base, name="generator")
     model.discriminator = (build_critic(model) if build_critic else
                            build_discriminator(model.image_size, model.channels, model.d_widths, model.d_out_channels))
     model._init_stages(vae_epochs, generator_init, loss, r1_weight)
@@ -32,7 +46,8 @@ def gan_config(model) -> dict:
     model must not need the VAE's file)."""
     return {"loss": model.loss_name, "d_widths": model.d_widths, "d_out_channels": model.d_out_channels,
             "vae_epochs": model.vae_epochs, "generator_init": model.generator_init, "vae_path": None,
-            "r1_weight": model.r1_weight}
+            "r1_weight": model.r1_weight, "generator": model.generator_kind,
+            "g_base_channels": model.g_base_channels}
 
 
 @register_model("lsr_gan", family="vae_gan", configs=CONFIGS)
@@ -62,18 +77,21 @@ class LSRGAN(TwoStageMixin, VAE):
         vae_epochs, generator_init: see `zoo.lsr_gan.stages.TwoStageMixin`.
         vae_path: a trained `vae`'s ``model.keras`` to start from.
         r1_weight: gamma of an R1 penalty on the discriminator (`zoo.lsr_gan.stages.TwoStageMixin`; 0: none).
+        generator, g_base_channels: ``"decoder"`` (the paper's) or ``"dcgan"`` at that width (`attach_gan`).
         **kwargs: the VAE's (`zoo.vae.VAE`): image_size, channels, latent_dim, beta, reconstruction, widths, seed.
     """
 
     latent_term_name = "lsr"
 
     def __init__(self, lsr_weight=1.0, lsr_reduction="mean", loss="non_saturating", d_widths=(32, 64, 128),
-                 d_out_channels=3, vae_epochs=10, generator_init="decoder", vae_path=None, r1_weight=0.0, **kwargs):
+                 d_out_channels=3, vae_epochs=10, generator_init="decoder", vae_path=None, r1_weight=0.0,
+                 generator="decoder", g_base_channels=32, **kwargs):
         if lsr_reduction not in losses.REDUCTIONS:
             raise ValueError(f"Unknown lsr_reduction {lsr_reduction!r}. Known: {', '.join(losses.REDUCTIONS)}.")
         super().__init__(**kwargs)
         self.lsr_weight, self.lsr_reduction = float(lsr_weight), lsr_reduction
-        attach_gan(self, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path, r1_weight)
+        attach_gan(self, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path, r1_weight,
+                   generator=generator, g_base_channels=g_base_channels)
 
     def get_config(self):
         return {**super().get_config(), **gan_config(self), "lsr_weight": self.lsr_weight,
