@@ -1,0 +1,131 @@
+"""LSC-GAN with a DCGAN generator trained from scratch (issue 13): single-seed variants of stage 2, measured with
+`lsc_gan_study`'s protocol (`lsc_gan_study.measure`), written to docs/results/lsc_gan_scratch.json and the table
+``lsc_scratch`` of docs/results/vae_gan.md.
+
+    python scripts/lsc_gan_scratch.py report [--out runs/lsc] [--remeasure]
+
+The runs were trained with the commands in RUNS (seed 0, float32 on the 2-core AMD EPYC VM of 2026-12-03). The
+first run of each dataset trains stage 1 and stage 2 in one fit; the others reuse its stage 1 (``vae_path``,
+``vae_epochs=0``) and train 2,000 stage-2 steps with the overrides named. ``generator`` says which weights are
+measured: ``average`` is what the run saved (the generator's moving average where the recipe had one, m = 0.998),
+``raw`` the generator's own weights at the last step, read from the run's last backup (before ``fit`` wrote the
+average into it). Each run's full recipe (constructor kwargs and optimizers) is copied from its run.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from lsc_gan_study import measure
+from markdown_tables import fill, pct
+
+ROOT = Path(__file__).resolve().parents[1]
+_STAGE2 = "--set vae_epochs=0 --set vae_path='runs/lsc/{}/model.keras' --epochs 10"
+# name: (run directory, dataset, generator measured, what differs, command)
+RUNS = {
+    "fashion_first": ("fscr_s0", "fashion_mnist", "average",
+                      "consistency 1, stage-2 attribute term 10, classifier 1, average m = 0.998",
+                      "zoo train lsc_gan --dataset fashion_mnist --config fashion32_scratch --set "
+                      "consistency_weight=1.0 --set g_attribute_weight=10.0 --set classifier_weight=1.0 "
+                      "(g_optimizer with use_ema, momentum 0.998)"),
+    "fashion_first_raw": ("fscr_s0", "fashion_mnist", "raw", "the same run, the raw generator", ""),
+    "fashion_q_light": ("fA_s0", "fashion_mnist", "average",
+                        "consistency 0.1, stage-2 attribute term 1, classifier 1, average m = 0.998",
+                        "... --set consistency_weight=0.1 --set g_attribute_weight=1.0 --set classifier_weight=1.0 "
+                        + _STAGE2.format("fscr_s0") + " (g_optimizer with use_ema, momentum 0.998)"),
+    "fashion_q_light_raw": ("fA_s0", "fashion_mnist", "raw", "the same run, the raw generator", ""),
+    "fashion_classifier3": ("fE_s0", "fashion_mnist", "average", "consistency 0.1, attribute 1, classifier 3, no "
+                            "average", "... " + _STAGE2.format("fscr_s0")),
+    "fashion_no_q": ("fH_s0", "fashion_mnist", "average", "consistency 0, attribute 0 (Q unused), classifier 1, "
+                     "no average: `fashion32_scratch`'s stage 2",
+                     "... --set consistency_weight=0.0 --set g_attribute_weight=0.0 --set "
+                     "classifier_weight=1.0 " + _STAGE2.format("fscr_s0")),
+    "fashion_no_q_classifier3": ("fJ_s0", "fashion_mnist", "average", "consistency 0, attribute 0, classifier 3, "
+                                 "no average", "... --set consistency_weight=0.0 --set g_attribute_weight=0.0 --set "
+                                 "classifier_weight=3.0 " + _STAGE2.format("fscr_s0")),
+    "mnist_first": ("mscr_s0", "mnist", "average",
+                    "consistency 1, stage-2 attribute term 10, classifier 1, average m = 0.998",
+                    "zoo train lsc_gan --dataset mnist --config mnist32_scratch --set consistency_weight=1.0 --set "
+                    "g_attribute_weight=10.0 --set classifier_weight=1.0 (g_optimizer with use_ema, momentum "
+                    "0.998)"),
+    "mnist_first_raw": ("mscr_s0", "mnist", "raw", "the same run, the raw generator", ""),
+    "mnist_classifier3": ("mM_s0", "mnist", "average", "consistency 0.1, attribute 1, classifier 3, no "
+                          "average", "... " + _STAGE2.format("mscr_s0")),
+    "mnist_no_q": ("mH_s0", "mnist", "average", "consistency 0, attribute 0 (Q unused), classifier 1, no average: "
+                   "`mnist32_scratch`'s stage 2",
+                   "... --set consistency_weight=0.0 --set g_attribute_weight=0.0 --set classifier_weight=1.0 "
+                   + _STAGE2.format("mscr_s0")),
+    "mnist_no_q_classifier3": ("mJ_s0", "mnist", "average", "consistency 0, attribute 0, classifier 3, no average",
+                               "... --set consistency_weight=0.0 --set g_attribute_weight=0.0 --set "
+                               "classifier_weight=3.0 " + _STAGE2.format("mscr_s0")),
+}
+
+
+def load(run: Path, generator: str):
+    """The run's saved model; with ``generator="raw"`` its generator takes the weights of the run's last backup
+    (`trainers.resume.ExactBackup` writes the model's variables there before ``fit`` ends)."""
+    import keras
+    from keras.src.saving import saving_lib  # loads one sub-model's variables out of a whole-model weights file
+
+    model = keras.saving.load_model(run / "model.keras")
+    if generator == "raw":
+        last = sorted((run / "backup").glob("step_*"))[-1]
+        store = saving_lib.H5IOStore(last / "weights.weights.h5", mode="r")
+        saving_lib._load_state(model.generator, weights_store=store, assets_store=None, inner_path="generator",
+                               visited_saveables=set())
+        store.close()
+    return model
+
+
+def report(out: Path, remeasure=False):
+    import zoo
+    from zoo.metrics import ClassifierFeatures
+    from zoo.metrics.record import machine
+
+    path = ROOT / "docs" / "results" / "lsc_gan_scratch.json"
+    saved = json.loads(path.read_text())["runs"] if path.exists() and not remeasure else {}
+    res, data = {}, {}
+    for name, (run_dir, dataset, generator, differs, command) in RUNS.items():
+        run = out / run_dir
+        if not (run / "model.keras").exists():
+            continue
+        run_json = json.loads((run / "run.json").read_text())
+        stage2 = (run_json["epochs"] - run_json["model_config"]["vae_epochs"]) * run_json["steps_per_epoch"]
+        if name in saved:  # measured before: the labels are re-read from RUNS
+            res[name] = {**saved[name], "differs": differs, "command": command, "stage2_steps": stage2}
+            continue
+        if dataset not in data:
+            data[dataset] = zoo.load_arrays(dataset, "test", image_size=32), ClassifierFeatures(dataset)
+        (x, y), net = data[dataset]
+        res[name] = {"run": run_dir, "dataset": dataset, "generator": generator, "differs": differs,
+                     "command": command, "stage2_steps": stage2,
+                     "model_config": run_json["model_config"], "train_config": run_json["train_config"],
+                     "precision_policy": run_json.get("precision", {}).get("policy"),
+                     **measure(load(run, generator), x, y, dataset, net)}
+        print(name, {k: res[name][k] for k in ("accuracy", "min_class", "edit", "fd_classifier", "recall")},
+              flush=True)
+    path.write_text(json.dumps({"protocol": __doc__, "machine": machine(), "runs": res}, indent=1) + "\n")
+    rows = ["| dataset | stage 2 (seed 0) | stage-2 steps | requested class | worst class | eq. 8 edit | "
+            "swap on real | fd_classifier | recall |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in res.values():
+        rows.append(f"| {r['dataset']} | {r['differs']} | {r['stage2_steps']:,} | {pct(r['accuracy'])} | "
+                    f"{pct(r['min_class'])} | {pct(r['edit'])} | {pct(r['swap'])} | {r['fd_classifier']:.2f} | "
+                    f"{r['recall']:.2f} |")
+    fill(ROOT / "docs" / "results" / "vae_gan.md", {"lsc_scratch": "\n".join(rows)})
+    return res
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("command", choices=("report",))
+    p.add_argument("--out", default=str(ROOT / "runs" / "lsc"))
+    p.add_argument("--remeasure", action="store_true", help="measure every run again (default: only new ones)")
+    a = p.parse_args(argv)
+    report(Path(a.out), a.remeasure)
+
+
+if __name__ == "__main__":
+    np.set_printoptions(precision=3)
+    main()
