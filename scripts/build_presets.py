@@ -42,9 +42,11 @@ PRESETS = {  # name: (run directory, what it is)
                     "`zoo train sngan --dataset mnist --config fashion32_long --seed 0`"),
     "lsc_conditioned_gan_mnist": (RUNS / "presets20/lscc_mnist32_long_s0",
                                   "`zoo train lsc_conditioned_gan --dataset mnist --config fashion32_long --seed 0`"),
-    "lsc_gan_fashion_mnist": (RUNS / "lsc/fashion_classifier_s0", "scripts/lsc_gan_study.py fashion_classifier_s0 "
-                                                                  "(docs/results/vae_gan.md)"),
-    "lsc_gan_mnist": (RUNS / "lsc/mnist_s0", "scripts/lsc_gan_study.py mnist_s0 (docs/results/vae_gan.md)"),
+    "lsc_gan_fashion_mnist": (RUNS / "lsc/fashion_scratch_s0", "`zoo train lsc_gan --dataset fashion_mnist --config "
+                                                               "fashion32_scratch --seed 0` (scripts/lsc_gan_study.py "
+                                                               "fashion_scratch_s0, docs/results/vae_gan.md)"),
+    "lsc_gan_mnist": (RUNS / "lsc/mnist_scratch_s0", "`zoo train lsc_gan --dataset mnist --config mnist32_scratch "
+                                                     "--seed 0` (scripts/lsc_gan_study.py mnist_scratch_s0)"),
     "lsc_conditioned_gan_fashion_mnist": (RUNS / "presets20/lscc_fashion32_long_s0",
                                           "`zoo train lsc_conditioned_gan --dataset fashion_mnist --config "
                                           "fashion32_long --seed 0`"),

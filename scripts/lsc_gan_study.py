@@ -157,7 +157,7 @@ def tables(result: dict) -> dict:
     run_fmt = lambda r, k, p=1: (pct(r[k]) if p else f"{r[k]:.2f}") if k in r else ""  # noqa: E731
     rows = list(head)
     for key, label in (("fashion_scratch", "Fashion-MNIST, working (`fashion32_scratch`: a DCGAN generator from "
-                                           "scratch, the generator's moving average)"),
+                                           "scratch, no term through Q)"),
                        ("mnist_scratch", "MNIST, working (`mnist32_scratch`)"),
                        ("fashion_classifier", "Fashion-MNIST, `fashion32` (the decoder as generator, with the AC-GAN "
                                               "classifier)"),
@@ -165,6 +165,8 @@ def tables(result: dict) -> dict:
                        ("mnist", "MNIST, `mnist32` (the decoder as generator, no classifier)")):
         if key in g:
             rows.append(_row(label, g[key]["seeds"], g[key], group_fmt))
+        elif f"{key}_s0" in runs:  # one seed measured so far
+            rows.append(_row(label, 1, runs[f"{key}_s0"], run_fmt))
     rows += ["", head[0].replace("| setting |", "| Fashion-MNIST, seed 0 |"), head[1]]
     for name, label in [("fashion_s0", "without the classifier (table-3 widths, beta 1/2; `classifier_weight=0`)")] + [
             (f"fashion_{a}_s0", text) for a, text in ABLATION_LABELS.items()]:
