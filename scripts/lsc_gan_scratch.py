@@ -22,45 +22,45 @@ from lsc_gan_study import measure
 from markdown_tables import fill, pct
 
 ROOT = Path(__file__).resolve().parents[1]
-_STAGE2 = "--set vae_epochs=0 --set vae_path='runs/lsc/{}/model.keras' --epochs 10"
+CONFIG = {"fashion_mnist": "fashion32_scratch", "mnist": "mnist32_scratch"}
+AVERAGE = " (g_optimizer with use_ema, momentum 0.998)"
+
+
+def _variant(run, dataset, consistency, attribute, classifier, average=False, stage1=None, note=""):
+    """``(run directory, dataset, "average", what differs, command)`` of one variant: the three stage-2 weights
+    over the dataset's ``*_scratch`` config, the 0.998 average or none, stage 1 trained here or taken from run
+    `stage1` (2,000 stage-2 steps)."""
+    differs = (f"consistency {consistency:g}, stage-2 attribute term {attribute:g}, classifier {classifier:g}, "
+               + ("average m = 0.998" if average else "no average") + note)
+    command = (f"zoo train lsc_gan --dataset {dataset} --config {CONFIG[dataset]} --set consistency_weight="
+               f"{consistency:g} --set g_attribute_weight={attribute:g} --set classifier_weight={classifier:g}"
+               + ("" if stage1 is None else f" --set vae_epochs=0 --set vae_path='runs/lsc/{stage1}/model.keras' "
+                                            "--epochs 10") + (AVERAGE if average else ""))
+    return run, dataset, "average", differs, command
+
+
+def _raw(variant):
+    """The same run, measured on the generator's raw weights."""
+    return variant[0], variant[1], "raw", "the same run, the raw generator", variant[4]
+
+
+# the run directories of each dataset's variants (MNIST has no "q_light" run)
+_DIRS = {"fashion": {"first": "fscr_s0", "q_light": "fA_s0", "classifier3": "fE_s0", "no_q": "fH_s0",
+                     "no_q_classifier3": "fJ_s0"},
+         "mnist": {"first": "mscr_s0", "classifier3": "mM_s0", "no_q": "mH_s0", "no_q_classifier3": "mJ_s0"}}
 # name: (run directory, dataset, generator measured, what differs, command)
-RUNS = {
-    "fashion_first": ("fscr_s0", "fashion_mnist", "average",
-                      "consistency 1, stage-2 attribute term 10, classifier 1, average m = 0.998",
-                      "zoo train lsc_gan --dataset fashion_mnist --config fashion32_scratch --set "
-                      "consistency_weight=1.0 --set g_attribute_weight=10.0 --set classifier_weight=1.0 "
-                      "(g_optimizer with use_ema, momentum 0.998)"),
-    "fashion_first_raw": ("fscr_s0", "fashion_mnist", "raw", "the same run, the raw generator", ""),
-    "fashion_q_light": ("fA_s0", "fashion_mnist", "average",
-                        "consistency 0.1, stage-2 attribute term 1, classifier 1, average m = 0.998",
-                        "... --set consistency_weight=0.1 --set g_attribute_weight=1.0 --set classifier_weight=1.0 "
-                        + _STAGE2.format("fscr_s0") + " (g_optimizer with use_ema, momentum 0.998)"),
-    "fashion_q_light_raw": ("fA_s0", "fashion_mnist", "raw", "the same run, the raw generator", ""),
-    "fashion_classifier3": ("fE_s0", "fashion_mnist", "average", "consistency 0.1, attribute 1, classifier 3, no "
-                            "average", "... " + _STAGE2.format("fscr_s0")),
-    "fashion_no_q": ("fH_s0", "fashion_mnist", "average", "consistency 0, attribute 0 (Q unused), classifier 1, "
-                     "no average: `fashion32_scratch`'s stage 2",
-                     "... --set consistency_weight=0.0 --set g_attribute_weight=0.0 --set "
-                     "classifier_weight=1.0 " + _STAGE2.format("fscr_s0")),
-    "fashion_no_q_classifier3": ("fJ_s0", "fashion_mnist", "average", "consistency 0, attribute 0, classifier 3, "
-                                 "no average", "... --set consistency_weight=0.0 --set g_attribute_weight=0.0 --set "
-                                 "classifier_weight=3.0 " + _STAGE2.format("fscr_s0")),
-    "mnist_first": ("mscr_s0", "mnist", "average",
-                    "consistency 1, stage-2 attribute term 10, classifier 1, average m = 0.998",
-                    "zoo train lsc_gan --dataset mnist --config mnist32_scratch --set consistency_weight=1.0 --set "
-                    "g_attribute_weight=10.0 --set classifier_weight=1.0 (g_optimizer with use_ema, momentum "
-                    "0.998)"),
-    "mnist_first_raw": ("mscr_s0", "mnist", "raw", "the same run, the raw generator", ""),
-    "mnist_classifier3": ("mM_s0", "mnist", "average", "consistency 0.1, attribute 1, classifier 3, no "
-                          "average", "... " + _STAGE2.format("mscr_s0")),
-    "mnist_no_q": ("mH_s0", "mnist", "average", "consistency 0, attribute 0 (Q unused), classifier 1, no average: "
-                   "`mnist32_scratch`'s stage 2",
-                   "... --set consistency_weight=0.0 --set g_attribute_weight=0.0 --set classifier_weight=1.0 "
-                   + _STAGE2.format("mscr_s0")),
-    "mnist_no_q_classifier3": ("mJ_s0", "mnist", "average", "consistency 0, attribute 0, classifier 3, no average",
-                               "... --set consistency_weight=0.0 --set g_attribute_weight=0.0 --set "
-                               "classifier_weight=3.0 " + _STAGE2.format("mscr_s0")),
-}
+RUNS = {}
+for _p, _d in (("fashion", "fashion_mnist"), ("mnist", "mnist")):
+    _dirs, _first = _DIRS[_p], _DIRS[_p]["first"]
+    RUNS[f"{_p}_first"] = _variant(_first, _d, 1, 10, 1, average=True)
+    RUNS[f"{_p}_first_raw"] = _raw(RUNS[f"{_p}_first"])
+    if "q_light" in _dirs:
+        RUNS[f"{_p}_q_light"] = _variant(_dirs["q_light"], _d, 0.1, 1, 1, average=True, stage1=_first)
+        RUNS[f"{_p}_q_light_raw"] = _raw(RUNS[f"{_p}_q_light"])
+    RUNS[f"{_p}_classifier3"] = _variant(_dirs["classifier3"], _d, 0.1, 1, 3, stage1=_first)
+    RUNS[f"{_p}_no_q"] = _variant(_dirs["no_q"], _d, 0, 0, 1, stage1=_first,
+                                  note=f" (Q unused): `{CONFIG[_d]}`'s stage 2")
+    RUNS[f"{_p}_no_q_classifier3"] = _variant(_dirs["no_q_classifier3"], _d, 0, 0, 3, stage1=_first)
 
 
 def load(run: Path, generator: str):
