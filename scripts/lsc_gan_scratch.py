@@ -9,7 +9,9 @@ first run of each dataset trains stage 1 and stage 2 in one fit; the others reus
 ``vae_epochs=0``) and train 2,000 stage-2 steps with the overrides named. ``generator`` says which weights are
 measured: ``average`` is what the run saved (the generator's moving average where the recipe had one, m = 0.998),
 ``raw`` the generator's own weights at the last step, read from the run's last backup (before ``fit`` wrote the
-average into it). Each run's full recipe (constructor kwargs and optimizers) is copied from its run.json.
+average into it), ``epoch_NNNN`` the generator of the run's checkpoint after epoch NNNN (the stage-2 length rows:
+one run of ``--epochs 36`` measured after 10, 20 and 30 epochs of stage 2). Each run's full recipe (constructor
+kwargs and optimizers) is copied from its run.json.
 """
 from __future__ import annotations
 
@@ -61,18 +63,24 @@ for _p, _d in (("fashion", "fashion_mnist"), ("mnist", "mnist")):
     RUNS[f"{_p}_no_q"] = _variant(_dirs["no_q"], _d, 0, 0, 1, stage1=_first,
                                   note=f" (Q unused): `{CONFIG[_d]}`'s stage 2")
     RUNS[f"{_p}_no_q_classifier3"] = _variant(_dirs["no_q_classifier3"], _d, 0, 0, 3, stage1=_first)
+    for _e in (16, 26, 36):  # stage 2's length: checkpoints of one 36-epoch run of the config
+        RUNS[f"{_p}_length_{_e}"] = (f"{_p}_long_s0", _d, f"epoch_{_e:04d}",
+                                     f"`{CONFIG[_d]}_long` (36 epochs), measured after epoch {_e}",
+                                     f"zoo train lsc_gan --dataset {_d} --config {CONFIG[_d]}_long")
 
 
 def load(run: Path, generator: str):
     """The run's saved model; with ``generator="raw"`` its generator takes the weights of the run's last backup
-    (`trainers.resume.ExactBackup` writes the model's variables there before ``fit`` ends)."""
+    (`trainers.resume.ExactBackup` writes the model's variables there before ``fit`` ends), with
+    ``"epoch_NNNN"`` those of its checkpoint after that epoch."""
     import keras
     from keras.src.saving import saving_lib  # loads one sub-model's variables out of a whole-model weights file
 
     model = keras.saving.load_model(run / "model.keras")
-    if generator == "raw":
-        last = sorted((run / "backup").glob("step_*"))[-1]
-        store = saving_lib.H5IOStore(last / "weights.weights.h5", mode="r")
+    if generator != "average":
+        path = (run / "checkpoints" / f"{generator}.weights.h5" if generator.startswith("epoch_")
+                else sorted((run / "backup").glob("step_*"))[-1] / "weights.weights.h5")
+        store = saving_lib.H5IOStore(path, mode="r")
         saving_lib._load_state(model.generator, weights_store=store, assets_store=None, inner_path="generator",
                                visited_saveables=set())
         store.close()
@@ -92,7 +100,8 @@ def report(out: Path, remeasure=False):
         if not (run / "model.keras").exists():
             continue
         run_json = json.loads((run / "run.json").read_text())
-        stage2 = (run_json["epochs"] - run_json["model_config"]["vae_epochs"]) * run_json["steps_per_epoch"]
+        epochs = int(generator[6:]) if generator.startswith("epoch_") else run_json["epochs"]
+        stage2 = (epochs - run_json["model_config"]["vae_epochs"]) * run_json["steps_per_epoch"]
         if name in saved:  # measured before: the labels are re-read from RUNS
             res[name] = {**saved[name], "differs": differs, "command": command, "stage2_steps": stage2}
             continue

@@ -12,6 +12,9 @@ Runs (config ``fashion32`` of each model, seed 0):
 * ``lsr_b1_long_ema``: the same 8 + 32 epochs in one run with the generator's moving average (config
   ``fashion32_long``: Keras ``use_ema`` on ``g_optimizer``, momentum 0.998), the ``lsr_gan_fashion_mnist`` preset's
   run (issue 20; issue 13's random-z ratio).
+* ``lsr_dcgan``: LSR-GAN stage 2 with a DCGAN generator trained from scratch (``generator="dcgan"``, as
+  `lsc_gan`'s ``*_scratch`` configs) instead of the decoder, the table-3 discriminator at 32/64/128 with R1
+  (gamma 10) and lambda = 0.1, 16 epochs (3,200 steps) on ``lsr_b1_long_ema``'s VAE (issue 13's random-z ratio).
 """
 from __future__ import annotations
 
@@ -43,6 +46,9 @@ def runs() -> list[tuple[str, str, dict]]:
             for lam in LAMBDAS]
     out.append(("lsr_b1_long", "lsr_gan", {"beta": 1.0, "continue_from": "lsr_b1", "epochs": LONG_EPOCHS}))
     out.append(("lsr_b1_long_ema", "lsr_gan", {"config": "fashion32_long"}))
+    out.append(("lsr_dcgan", "lsr_gan", {"generator": "dcgan", "generator_init": "scratch", "d_widths": (32, 64, 128),
+                                         "r1_weight": 10.0, "lsr_weight": 0.1, "vae_epochs": 0,
+                                         "vae_from": "lsr_b1_long_ema", "epochs": 16}))
     return out
 
 
@@ -60,7 +66,7 @@ def train_all(out: Path, only=None):
                             ignore=shutil.ignore_patterns("model.keras", "export"))
         if "vae_from" in overrides:
             overrides["vae_path"] = str(out / overrides.pop("vae_from") / "model.keras")
-            epochs = 8  # stage 2 only
+            epochs = epochs or 8  # stage 2 only
         print(f"== {name}: {model} {overrides}", flush=True)
         config = overrides.pop("config", "fashion32")
         train(model, "fashion_mnist", config=config, out=run, seed=0, verbose=2, epochs=epochs, precision="float32",
@@ -137,7 +143,7 @@ def figures(out: Path, fig: Path, xt):
     mu = lsr.encoder(xt[:16], training=False)[0]
     save_grid(np.concatenate([xt[:16], lsr.decoder(mu), lsr.generator(mu)]), fig / "lsr_seeded.png", cols=16)
     sweep = [_load(out / name) for name, *_ in runs() if name.startswith("lsr_") and name not in (
-        "lsr_b1_long", "lsr_b1_long_ema") and (out / name / "model.keras").exists()]
+        "lsr_b1_long", "lsr_b1_long_ema", "lsr_dcgan") and (out / name / "model.keras").exists()]
     rows = [xt[:12]] + [m.generator(m.encoder(xt[:12], training=False)[0], training=False) for m in sweep]
     save_grid(np.concatenate(rows), fig / "lsr_sweep_seeded.png", cols=12)
 
@@ -172,7 +178,7 @@ def report(out: Path, docs: Path, only=None):
         model = _load(run)
         entry = {"model": model_name, "overrides": overrides, "run": json.loads((run / "run.json").read_text())}
         entry["sweep"] = seeded_table(model, xt[:1000], yt[:1000], net)
-        if name in ("lsr_b1", "lsr_b1_long", "lsr_b1_long_ema"):
+        if name in ("lsr_b1", "lsr_b1_long", "lsr_b1_long_ema", "lsr_dcgan"):
             entry["lsr_vs_vae"] = lsr_vs_vae(model, xt[2000:4000], xt[:2000])
         result["runs"][name] = entry
         print(name, json.dumps({k: v for k, v in entry.items() if k != "run"}, default=str)[:1500], flush=True)

@@ -76,5 +76,6 @@ GAN_CONFIGS.update({f"{name}_paper": {"model": {**GAN_CONFIGS[name]["model"], **
 _SCRATCH = {**_small("fashion_mnist"), "beta": 0.5, "d_widths": (32, 64, 128), "vae_epochs": 6,
             "classifier_weight": 1.0, "generator": "dcgan", "generator_init": "scratch",
             "g_base_channels": 32, "consistency_weight": 0.0, "g_attribute_weight": 0.0}
-GAN_CONFIGS.update({f"{d}32_scratch": {"model": {**_SCRATCH, "attributes": a}, "train": _train(64, 16, 200)}
-                    for d, a in (("fashion", "fashion_mnist"), ("mnist", "mnist"))})
+for _d, _a in (("fashion", "fashion_mnist"), ("mnist", "mnist")):
+    GAN_CONFIGS[f"{_d}32_scratch"] = {"model": {**_SCRATCH, "attributes": _a}, "train": _train(64, 16, 200)}
+    GAN_CONFIGS[f"{_d}32_scratch_long"] = {"model": {**_SCRATCH, "attributes": _a}, "train": _train(64, 36, 200)}
