@@ -33,6 +33,7 @@ LAMBDAS = (0.1, 10.0)
 STRENGTHS = (-1.0, 0.0, 1.0, 2.0)
 LONG_EPOCHS = 40  # lsr_b1_long: lsr_b1 resumed (BackupAndRestore) for 24 more stage-2 epochs
 ROOT = Path(__file__).resolve().parents[1]
+BEYOND_SWEEP = ("lsr_b1_long", "lsr_b1_long_ema", "lsr_dcgan")  # not in the seeded sweep; compared with the VAE
 
 
 def _tag(x: float) -> str:
@@ -142,8 +143,8 @@ def figures(out: Path, fig: Path, xt):
     save_grid(np.concatenate([lsr.decoder(z), lsr.generator(z)]), fig / "lsr_random.png", cols=16)
     mu = lsr.encoder(xt[:16], training=False)[0]
     save_grid(np.concatenate([xt[:16], lsr.decoder(mu), lsr.generator(mu)]), fig / "lsr_seeded.png", cols=16)
-    sweep = [_load(out / name) for name, *_ in runs() if name.startswith("lsr_") and name not in (
-        "lsr_b1_long", "lsr_b1_long_ema", "lsr_dcgan") and (out / name / "model.keras").exists()]
+    sweep = [_load(out / name) for name, *_ in runs()
+             if name.startswith("lsr_") and name not in BEYOND_SWEEP and (out / name / "model.keras").exists()]
     rows = [xt[:12]] + [m.generator(m.encoder(xt[:12], training=False)[0], training=False) for m in sweep]
     save_grid(np.concatenate(rows), fig / "lsr_sweep_seeded.png", cols=12)
 
@@ -178,7 +179,7 @@ def report(out: Path, docs: Path, only=None):
         model = _load(run)
         entry = {"model": model_name, "overrides": overrides, "run": json.loads((run / "run.json").read_text())}
         entry["sweep"] = seeded_table(model, xt[:1000], yt[:1000], net)
-        if name in ("lsr_b1", "lsr_b1_long", "lsr_b1_long_ema", "lsr_dcgan"):
+        if name == "lsr_b1" or name in BEYOND_SWEEP:
             entry["lsr_vs_vae"] = lsr_vs_vae(model, xt[2000:4000], xt[:2000])
         result["runs"][name] = entry
         print(name, json.dumps({k: v for k, v in entry.items() if k != "run"}, default=str)[:1500], flush=True)
