@@ -42,11 +42,13 @@ PRESETS = {  # name: (run directory, what it is)
                     "`zoo train sngan --dataset mnist --config fashion32_long --seed 0`"),
     "lsc_conditioned_gan_mnist": (RUNS / "presets20/lscc_mnist32_long_s0",
                                   "`zoo train lsc_conditioned_gan --dataset mnist --config fashion32_long --seed 0`"),
-    "lsc_gan_fashion_mnist": (RUNS / "lsc/fashion_scratch_s0", "`zoo train lsc_gan --dataset fashion_mnist --config "
-                                                               "fashion32_scratch --seed 0` (scripts/lsc_gan_study.py "
-                                                               "fashion_scratch_s0, docs/results/vae_gan.md)"),
-    "lsc_gan_mnist": (RUNS / "lsc/mnist_scratch_s0", "`zoo train lsc_gan --dataset mnist --config mnist32_scratch "
-                                                     "--seed 0` (scripts/lsc_gan_study.py mnist_scratch_s0)"),
+    # (RESUMED_AS: these runs are the 16-epoch *_scratch_s0 runs resumed to 36 epochs, the command's steps)
+    "lsc_gan_fashion_mnist": (RUNS / "lsc/fashion_long_s0", "`zoo train lsc_gan --dataset fashion_mnist --config "
+                                                            "fashion32_scratch_long --seed 0` (scripts/"
+                                                            "lsc_gan_study.py fashion_long_s0, docs/results/"
+                                                            "vae_gan.md)"),
+    "lsc_gan_mnist": (RUNS / "lsc/mnist_long_s0", "`zoo train lsc_gan --dataset mnist --config mnist32_scratch_long "
+                                                  "--seed 0` (scripts/lsc_gan_study.py mnist_long_s0)"),
     "lsc_conditioned_gan_fashion_mnist": (RUNS / "presets20/lscc_fashion32_long_s0",
                                           "`zoo train lsc_conditioned_gan --dataset fashion_mnist --config "
                                           "fashion32_long --seed 0`"),
@@ -83,6 +85,9 @@ def card_records(model, dataset):
 # presets whose generator is the moving average that scripts/ema_study.py kept beside the run: (momentum, the config
 # that trains it in one go, with use_ema in g_optimizer; tests/test_ema.py shows the two averages equal)
 FROM_SWEEP = {f"{m}_fashion_mnist": (0.998, "fashion32_long") for m in LONG}
+# presets whose run is a 16-epoch *_scratch run resumed exactly to 36 epochs (`--epochs 36`): the config whose
+# recipe it ran
+RESUMED_AS = {"lsc_gan_fashion_mnist": "fashion32_scratch_long", "lsc_gan_mnist": "mnist32_scratch_long"}
 
 
 def build(name: str) -> Path:
@@ -95,6 +100,9 @@ def build(name: str) -> Path:
         averages = np.load(run / "weights.npz")
         for v in model.generator.trainable_variables:
             v.assign(averages[f"{momentum}|{v.path}"])
+    if name in RESUMED_AS:
+        info["config"] = RESUMED_AS[name]
+        info["train_config"] = zoo.get_config(info["model"], info["config"])["train"]
     dtype = "float16" if name in FLOAT16 else "float32"
     if dtype != "float32":  # measure what ships: write the weights, load them back rounded
         model.save_to_preset(PACKAGE_PRESETS / name, name=name, samples=0, weights_dtype=dtype)

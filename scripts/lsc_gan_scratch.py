@@ -10,7 +10,8 @@ first run of each dataset trains stage 1 and stage 2 in one fit; the others reus
 measured: ``average`` is what the run saved (the generator's moving average where the recipe had one, m = 0.998),
 ``raw`` the generator's own weights at the last step, read from the run's last backup (before ``fit`` wrote the
 average into it), ``epoch_NNNN`` the generator of the run's checkpoint after epoch NNNN (the stage-2 length rows:
-one run of ``--epochs 36`` measured after 10, 20 and 30 epochs of stage 2). Each run's full recipe (constructor
+one run of ``--epochs 36`` measured after 10, 20 and 30 epochs of stage 2, and Fashion-MNIST's resumed to 46
+epochs, 40 of stage 2). Each run's full recipe (constructor
 kwargs and optimizers) is copied from its run.json.
 """
 from __future__ import annotations
@@ -67,6 +68,10 @@ for _p, _d in (("fashion", "fashion_mnist"), ("mnist", "mnist")):
         RUNS[f"{_p}_length_{_e}"] = (f"{_p}_long_s0", _d, f"epoch_{_e:04d}",
                                      f"`{CONFIG[_d]}_long` (36 epochs), measured after epoch {_e}",
                                      f"zoo train lsc_gan --dataset {_d} --config {CONFIG[_d]}_long")
+# Fashion-MNIST's worst class (pullover) after 40 stage-2 epochs: fashion_long_s0 resumed to 46 epochs
+RUNS["fashion_length_46"] = ("fashion_xlong_s0", "fashion_mnist", "epoch_0046",
+                             "`fashion32_scratch` resumed from the 36-epoch run to 46 epochs, measured after epoch 46",
+                             "zoo train lsc_gan --dataset fashion_mnist --config fashion32_scratch --epochs 46")
 
 
 def load(run: Path, generator: str):
