@@ -32,8 +32,9 @@ from zoo.pretrained import PACKAGE_PRESETS
 
 RUNS = Path("/work/runs")
 PRESETS = {  # name: (run directory, what it is)
-    "lsr_gan_fashion_mnist": (RUNS / "vae_gan/lsr_b1_long", "scripts/vae_gan_study.py lsr_b1_long "
-                                                           "(docs/results/vae_gan.md)"),
+    # stage 2 only: a DCGAN generator from scratch with lambda 0.01 on lsr_b1_long_ema's VAE (`fashion32_long`)
+    "lsr_gan_fashion_mnist": (RUNS / "vae_gan/lsr_dcgan_l0.01", "scripts/vae_gan_study.py lsr_dcgan_l0.01 "
+                                                               "(docs/results/vae_gan.md)"),
     "latentgan_ae_mnist": (RUNS / "lgae/mnist_s0", "scripts/latentgan_ae_study.py mnist_s0 "
                                                    "(docs/results/latent_distribution.md)"),
     "latentgan_ae_fashion_mnist": (RUNS / "lgae/fashion_s0", "scripts/latentgan_ae_study.py fashion_s0 "

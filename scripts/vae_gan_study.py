@@ -14,7 +14,10 @@ Runs (config ``fashion32`` of each model, seed 0):
   run (issue 20; issue 13's random-z ratio).
 * ``lsr_dcgan``: LSR-GAN stage 2 with a DCGAN generator trained from scratch (``generator="dcgan"``, as
   `lsc_gan`'s ``*_scratch`` configs) instead of the decoder, the table-3 discriminator at 32/64/128 with R1
-  (gamma 10) and lambda = 0.1, 16 epochs (3,200 steps) on ``lsr_b1_long_ema``'s VAE (issue 13's random-z ratio).
+  (gamma 10) and lambda = 0.1, 16 epochs (3,200 steps) on ``lsr_b1_long_ema``'s VAE (issue 13's random-z ratio);
+  ``lsr_dcgan_l0.01``: the same with lambda = 0.01 (the low end of appendix C's sweep), stage-2 seeds 0, 1, 2
+  (``lsr_dcgan_l0.01``, ``_s1``, ``_s2``) on that one VAE; the report writes the mean ± sample std of their
+  random-z ratio (``groups``).
 """
 from __future__ import annotations
 
@@ -33,7 +36,10 @@ LAMBDAS = (0.1, 10.0)
 STRENGTHS = (-1.0, 0.0, 1.0, 2.0)
 LONG_EPOCHS = 40  # lsr_b1_long: lsr_b1 resumed (BackupAndRestore) for 24 more stage-2 epochs
 ROOT = Path(__file__).resolve().parents[1]
-BEYOND_SWEEP = ("lsr_b1_long", "lsr_b1_long_ema", "lsr_dcgan")  # not in the seeded sweep; compared with the VAE
+DCGAN_SEEDS = (0, 1, 2)  # lsr_dcgan_l0.01's stage-2 seeds (one VAE: lsr_b1_long_ema's)
+# not in the seeded sweep; compared with the VAE
+BEYOND_SWEEP = ("lsr_b1_long", "lsr_b1_long_ema", "lsr_dcgan", "lsr_dcgan_l0.01",
+                *(f"lsr_dcgan_l0.01_s{s}" for s in DCGAN_SEEDS[1:]))
 
 
 def _tag(x: float) -> str:
@@ -50,6 +56,8 @@ def runs() -> list[tuple[str, str, dict]]:
     out.append(("lsr_dcgan", "lsr_gan", {"generator": "dcgan", "generator_init": "scratch", "d_widths": (32, 64, 128),
                                          "r1_weight": 10.0, "lsr_weight": 0.1, "vae_epochs": 0,
                                          "vae_from": "lsr_b1_long_ema", "epochs": 16}))
+    out.append(("lsr_dcgan_l0.01", "lsr_gan", {**out[-1][2], "lsr_weight": 0.01}))
+    out += [(f"lsr_dcgan_l0.01_s{s}", "lsr_gan", {**out[-1][2], "seed": s}) for s in DCGAN_SEEDS[1:]]
     return out
 
 
@@ -69,9 +77,9 @@ def train_all(out: Path, only=None):
             overrides["vae_path"] = str(out / overrides.pop("vae_from") / "model.keras")
             epochs = epochs or 8  # stage 2 only
         print(f"== {name}: {model} {overrides}", flush=True)
-        config = overrides.pop("config", "fashion32")
-        train(model, "fashion_mnist", config=config, out=run, seed=0, verbose=2, epochs=epochs, precision="float32",
-              **overrides)
+        config, seed = overrides.pop("config", "fashion32"), overrides.pop("seed", 0)
+        train(model, "fashion_mnist", config=config, out=run, seed=seed, verbose=2, epochs=epochs,
+              precision="float32", **overrides)
 
 
 # ------------------------------------------------------------------ measurements
@@ -183,6 +191,11 @@ def report(out: Path, docs: Path, only=None):
             entry["lsr_vs_vae"] = lsr_vs_vae(model, xt[2000:4000], xt[:2000])
         result["runs"][name] = entry
         print(name, json.dumps({k: v for k, v in entry.items() if k != "run"}, default=str)[:1500], flush=True)
+    ratios = [r["lsr_vs_vae"]["generator_random"]["fd_classifier"] / r["lsr_vs_vae"]["decoder_random"]["fd_classifier"]
+              for name, r in result["runs"].items() if name.startswith("lsr_dcgan_l0.01") and "lsr_vs_vae" in r]
+    if len(ratios) > 1:
+        result["groups"] = {"lsr_dcgan_l0.01": {"seeds": len(ratios), "random_ratio_mean": float(np.mean(ratios)),
+                                                "random_ratio_std": float(np.std(ratios, ddof=1))}}
     path.write_text(json.dumps(result, indent=1, default=str))
     figures(out, docs / "vae_gan", xt)
 

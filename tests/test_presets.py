@@ -95,15 +95,14 @@ def test_feature_conditioned_presets_condition_as_issue_15_asks():
 
 
 def test_lsc_gan_presets_generate_the_class_asked_for():
-    """The LSC-GAN presets' control, from the cards (which the test above recomputes): the requested class
-    generated >= 60% on Fashion-MNIST (chance 10%; the paper's objective gave 21.5%) and >= 80% on MNIST, eq. 8's
-    edit labelled as the class added >= 60% and >= 80%. Issue 13 asks 90% / 95% and every Fashion class >= 75%;
-    the presets do not reach that (80.8% / 88.7%, worst class Pullover 22%: docs/results/vae_gan.md), so this holds
-    what they do."""
+    """The LSC-GAN presets' control, from the cards (which the test above recomputes) against issue 13's targets:
+    the requested class generated >= 90% on Fashion-MNIST (chance 10%; the paper's objective gave 21.5%) and >= 95%
+    on MNIST, eq. 8's edit labelled as the class added >= 80% on both. Issue 13 also asks every Fashion class >= 75%,
+    which the preset misses (pullover 74%: docs/results/vae_gan.md), so that is not asserted here."""
     fashion = pretrained.read_card(pretrained.find_preset("lsc_gan_fashion_mnist"))["control"]
     mnist = pretrained.read_card(pretrained.find_preset("lsc_gan_mnist"))["control"]
-    assert fashion["attribute_accuracy"] >= 0.60 and mnist["attribute_accuracy"] >= 0.80, (fashion, mnist)
-    assert fashion["edit"] >= 0.60 and mnist["edit"] >= 0.80, (fashion, mnist)
+    assert fashion["attribute_accuracy"] >= 0.90 and mnist["attribute_accuracy"] >= 0.95, (fashion, mnist)
+    assert fashion["edit"] >= 0.80 and mnist["edit"] >= 0.80, (fashion, mnist)
 
 
 def _copy(name, tmp_path):
