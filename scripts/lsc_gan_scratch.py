@@ -11,8 +11,7 @@ measured: ``average`` is what the run saved (the generator's moving average wher
 ``raw`` the generator's own weights at the last step, read from the run's last backup (before ``fit`` wrote the
 average into it), ``epoch_NNNN`` the generator of the run's checkpoint after epoch NNNN (the stage-2 length rows:
 one run of ``--epochs 36`` measured after 10, 20 and 30 epochs of stage 2, and Fashion-MNIST's resumed to 46
-epochs, 40 of stage 2). Each run's full recipe (constructor
-kwargs and optimizers) is copied from its run.json.
+epochs, 40 of stage 2). Each run's full recipe (constructor kwargs and optimizers) is copied from its run.json.
 """
 from __future__ import annotations
 
@@ -68,6 +67,12 @@ for _p, _d in (("fashion", "fashion_mnist"), ("mnist", "mnist")):
         RUNS[f"{_p}_length_{_e}"] = (f"{_p}_long_s0", _d, f"epoch_{_e:04d}",
                                      f"`{CONFIG[_d]}_long` (36 epochs), measured after epoch {_e}",
                                      f"zoo train lsc_gan --dataset {_d} --config {CONFIG[_d]}_long")
+# Fashion-MNIST's pullover with a generator of twice the width (base 64), 6,000 stage-2 steps on seed 0's stage 1
+RUNS["fashion_g64"] = ("fg64_s0", "fashion_mnist", "average",
+                       "`fashion32_scratch_long`'s stage 2 with a DCGAN generator of base 64 (`g_base_channels=64`)",
+                       "zoo train lsc_gan --dataset fashion_mnist --config fashion32_scratch_long "
+                       "--set g_base_channels=64 --set vae_epochs=0 "
+                       "--set vae_path='runs/lsc/fashion_scratch_s0/model.keras' --epochs 30")
 # Fashion-MNIST's worst class (pullover) after 40 stage-2 epochs: fashion_long_s0 resumed to 46 epochs
 RUNS["fashion_length_46"] = ("fashion_xlong_s0", "fashion_mnist", "epoch_0046",
                              "`fashion32_scratch` resumed from the 36-epoch run to 46 epochs, measured after epoch 46",

@@ -5,11 +5,11 @@ Adam 2e-4, beta_1 0.5.
 
 * ``fashion32`` / ``mnist32`` (`lsc_gan`): class attributes (one-hot), 10 x 20 = 200 latent dimensions, table 3's
   widths, the table-3 discriminator at 32/64/128, beta 1/2, batch 64, 8 epochs of 200 steps per stage. The
-  working configs: every deviation of `zoo.lsc_gan.LSCVAE` / `LSCGAN` on (``fashion32`` also the AC-GAN
+  decoder as generator with every deviation of `zoo.lsc_gan.LSCVAE` / `LSCGAN` on (``fashion32`` also the AC-GAN
   classifier, ``classifier_weight=1``; ``mnist32`` has not been measured with it). (`lsc_vae`'s ``fashion32`` /
   ``mnist32`` are a quarter of the widths, beta 1: the stage-1 model alone, for quick runs.)
-* ``fashion32_scratch`` / ``mnist32_scratch`` (`lsc_gan`): stage 2 trains `zoo.dcgan`'s
-  generator (base 32) from scratch on z_S instead of fine-tuning the decoder; 6 epochs of stage 1 at a quarter of
+* ``fashion32_scratch`` / ``mnist32_scratch`` (`lsc_gan`): stage 2 trains `zoo.dcgan`'s generator (base 32) from
+  scratch on z_S instead of fine-tuning the decoder; 6 epochs of stage 1 at a quarter of
   the widths (beta 1/2; only Q is used after it), then 10 of stage 2 with the AC-GAN classifier (weight 1) and
   neither of stage 2's terms through Q (``consistency_weight=0``, ``g_attribute_weight=0``). Seed 0 on
   Fashion-MNIST (docs/results/vae_gan.md, `scripts/lsc_gan_scratch.py`):
