@@ -73,6 +73,8 @@ RUNS["fashion_g64"] = ("fg64_s0", "fashion_mnist", "average",
                        "zoo train lsc_gan --dataset fashion_mnist --config fashion32_scratch_long "
                        "--set g_base_channels=64 --set vae_epochs=0 "
                        "--set vae_path='runs/lsc/fashion_scratch_s0/model.keras' --epochs 30")
+RUNS["fashion_g64_4000"] = ("fg64_s0", "fashion_mnist", "epoch_0020", "the same run after 4,000 stage-2 steps "
+                            "(compare `fashion32_scratch_long` after epoch 26)", RUNS["fashion_g64"][4])
 # Fashion-MNIST's worst class (pullover) after 40 stage-2 epochs: fashion_long_s0 resumed to 46 epochs
 RUNS["fashion_length_46"] = ("fashion_xlong_s0", "fashion_mnist", "epoch_0046",
                              "`fashion32_scratch` resumed from the 36-epoch run to 46 epochs, measured after epoch 46",
