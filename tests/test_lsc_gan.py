@@ -165,6 +165,67 @@ def test_the_auxiliary_classifier_learns_real_labels_in_d_and_reaches_g_through_
         zoo.build_model("lsc_gan", config="smoke", classifier_weight=1.0, discriminator="unconditional")
 
 
+def test_adc_classifier_reads_real_and_generated_classes_and_g_aims_at_the_real_one():
+    """ADC-GAN's head (``classifier="adc"``): 2K logits; L_D's term is the 2K-way cross-entropy of real images
+    as "real k" plus generated ones as "generated S" (closed form below) and trains D only; L_G's term asks the
+    fakes to be "real S" and trains G. A dataset of independent attributes refuses it."""
+    keras.utils.set_random_seed(0)
+    model = zoo.build_model("lsc_gan", config="smoke", classifier_weight=2.0, classifier="adc", vae_epochs=0)
+    assert model.discriminator.outputs[1].shape[-1] == 2 * model.attributes.size
+    data = next(iter(_data(16)))
+    multi_hot = model.multi_hot(data)
+    z, prior = model.gan_latent(data, 16)
+    fake = model.generator(z, training=True)
+
+    def aux(x):
+        return model.critic_heads(model.discriminator([x, multi_hot], training=True))[1]
+
+    real_logits, fake_logits = aux(data[0]).numpy(), aux(fake).numpy()
+    labels, k = np.argmax(multi_hot, -1), model.attributes.size
+    log_p = lambda logits: logits - logsumexp(logits, -1, keepdims=True)  # noqa: E731
+    rows = np.arange(16)
+    d_expected = 2.0 * (-log_p(real_logits)[rows, labels].mean() - log_p(fake_logits)[rows, k + labels].mean())
+    g_expected = 2.0 * -log_p(fake_logits)[rows, labels].mean()
+    d, g_zero, _ = model.classifier_terms(tf.constant(real_logits), tf.constant(fake_logits), data, prior)
+    d_zero, g, logged = model.classifier_terms(None, tf.constant(fake_logits), data, prior)
+    np.testing.assert_allclose([float(d), float(g)], [d_expected, g_expected], rtol=1e-5)
+    assert g_zero == 0.0 and d_zero == 0.0 and float(logged[0]) == pytest.approx(g_expected / 2.0, rel=1e-5)
+    groups = {"generator": model.generator.trainable_variables,
+              "discriminator": model.discriminator.trainable_variables}
+    d_term = lambda: model.classifier_terms(aux(data[0]), aux(fake), data, prior)[0]  # noqa: E731
+    g_term = lambda: model.classifier_terms(None, aux(model.generator(z, training=True)), data, prior)[1]  # noqa
+    assert _grads(d_term, groups) == {"generator": False, "discriminator": True}
+    assert _grads(g_term, groups)["generator"]
+    model.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), d_optimizer=keras.optimizers.Adam(2e-4))
+    hist = model.fit(_data(16), epochs=1, steps_per_epoch=3, verbose=0)
+    assert hist.history["stage"] == [2] and np.isfinite(hist.history["classifier"]).all()
+    with pytest.raises(ValueError, match="independent attributes: use classifier='ac'"):
+        zoo.build_model("lsc_gan", config="smoke", attributes=("Smiling", "Male"), classifier_weight=1.0,
+                        classifier="adc")
+    with pytest.raises(ValueError, match="Known: ac, adc"):
+        zoo.build_model("lsc_gan", config="smoke", classifier_weight=1.0, classifier="tac")
+
+
+def test_a_resize_convolution_generator_has_no_transposed_convolutions_and_reloads(tmp_path):
+    """``g_upsample="resize"``: every 2x step is a nearest resize and a 3x3 convolution (`zoo.dcgan.networks`),
+    the model round-trips through its config, and only the DCGAN generator takes the option."""
+    keras.utils.set_random_seed(0)
+    model = zoo.build_model("lsc_gan", config="smoke", generator="dcgan", generator_init="scratch",
+                            g_base_channels=8, g_upsample="resize")
+    kinds = [type(layer).__name__ for layer in model.generator.layers]
+    assert "Conv2DTranspose" not in kinds and kinds.count("UpSampling2D") == kinds.count("Conv2D") == 3
+    z = model.attribute_latent([3], 4)
+    assert model.generator(z, training=False).shape == (4, 32, 32, 1)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert loaded.get_config()["g_upsample"] == "resize"
+    np.testing.assert_allclose(loaded.generator(z, training=False), model.generator(z, training=False), atol=1e-6)
+    with pytest.raises(ValueError, match="option of generator='dcgan'"):
+        zoo.build_model("lsc_gan", config="smoke", g_upsample="resize")
+    with pytest.raises(ValueError, match="Known: transpose, resize"):
+        zoo.build_model("lsc_gan", config="smoke", generator="dcgan", generator_init="scratch", g_upsample="pixel")
+
+
 def test_a_dcgan_generator_keeps_its_own_weights_at_the_switch_trains_in_stage_two_and_reloads(tmp_path):
     """``generator="dcgan"``: stage 2's generator is not the decoder's architecture, so the switch copies nothing
     into it; stage 2 trains it; the saved model rebuilds it. It cannot start as the decoder."""

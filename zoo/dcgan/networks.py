@@ -4,6 +4,11 @@ Generator: Dense -> 4x4xC, then stride-2 4x4 transposed convolutions with BatchN
 channels at each doubling, last layer tanh. Discriminator: stride-2 4x4 convolutions with LeakyReLU(0.2)
 (no normalisation on the first), down to 4x4, then Dense(1) logits. Output layers run in float32 so that
 mixed precision keeps the losses in float32.
+
+``upsample="resize"`` replaces each transposed convolution by a nearest-neighbour 2x resize and a 3x3
+convolution (Odena, Dumoulin & Olah 2016, "Deconvolution and checkerboard artifacts"): a stride-2 4x4 transposed
+convolution writes every output pixel from a different subset of its kernel, which draws a fixed 2-pixel grid
+that a classifier reads as texture.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from zoo.layers import batch_norm
 from zoo.shapes import check_image_size
 
 NORMS = ("batch", "layer", "none")
+UPSAMPLES = ("transpose", "resize")
 
 
 def _norm(kind: str, synchronized: bool, name: str):
@@ -24,7 +30,18 @@ def _norm(kind: str, synchronized: bool, name: str):
     return layers.Identity(name=name)
 
 
-def dcgan_generator(latent_dim, image_size, channels, base_channels, sync_batchnorm=True, name="generator"):
+def _up(x, width, upsample, name, use_bias=False):
+    """One 2x upsampling convolution (module docstring)."""
+    if upsample == "resize":
+        x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_resize")(x)
+        return layers.Conv2D(width, 3, padding="same", use_bias=use_bias, name=name)(x)
+    return layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=use_bias, name=name)(x)
+
+
+def dcgan_generator(latent_dim, image_size, channels, base_channels, sync_batchnorm=True, name="generator",
+                    upsample="transpose"):
+    if upsample not in UPSAMPLES:
+        raise ValueError(f"Unknown upsample {upsample!r}. Known: {', '.join(UPSAMPLES)}.")
     n_up = check_image_size(image_size) - 2
     width = base_channels * 2 ** (n_up - 1)
     z = keras.Input((latent_dim,), name="latent")
@@ -34,10 +51,10 @@ def dcgan_generator(latent_dim, image_size, channels, base_channels, sync_batchn
     x = layers.ReLU()(x)
     for i in range(n_up - 1):
         width //= 2
-        x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False, name=f"up{i}")(x)
+        x = _up(x, width, upsample, f"up{i}")
         x = _norm("batch", sync_batchnorm, f"up{i}_bn")(x)
         x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", name="to_image")(x)
+    x = _up(x, channels, upsample, "to_image", use_bias=True)
     out = layers.Activation("tanh", dtype="float32", name="tanh")(x)
     return keras.Model(z, out, name=name)
 

@@ -22,9 +22,10 @@ from keras import layers
 from zoo.lsr_gan.networks import trunk
 
 
-def build_projection_discriminator(image_size, channels, widths, n_attributes, classifier=False,
+def build_projection_discriminator(image_size, channels, widths, n_attributes, classifier=False, n_classes=None,
                                    name="discriminator"):
-    """``[image, attributes] -> [B, 1]`` logits (and ``[B, #attributes]`` attribute logits with `classifier`)."""
+    """``[image, attributes] -> [B, 1]`` logits (and ``[B, n_classes]`` class logits with `classifier`;
+    ``n_classes`` defaults to ``n_attributes``, ADC-GAN's head has twice that)."""
     if image_size % 2 ** len(widths):
         raise ValueError(f"image_size={image_size} must be divisible by {2 ** len(widths)} for {len(widths)} "
                          "stride-2 convolutions.")
@@ -36,6 +37,7 @@ def build_projection_discriminator(image_size, channels, widths, n_attributes, c
     projection = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, phi])
     logits = layers.Add(dtype="float32", name="logits")([unconditional, projection])
     if classifier:
-        return keras.Model([x0, s0], [logits, layers.Dense(n_attributes, dtype="float32", name="classes")(phi)],
+        return keras.Model([x0, s0], [logits, layers.Dense(n_classes or n_attributes, dtype="float32",
+                                                                  name="classes")(phi)],
                            name=name)
     return keras.Model([x0, s0], logits, name=name)

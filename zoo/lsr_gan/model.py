@@ -17,10 +17,11 @@ GENERATORS = ("decoder", "dcgan")
 
 
 def attach_gan(model, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path, r1_weight=0.0,
-               build_critic=None, generator="decoder", g_base_channels=32):
+               build_critic=None, generator="decoder", g_base_channels=32, g_upsample="transpose"):
     """Stage 2's networks on a VAE: a generator (``"decoder"``: of the decoder's architecture, the papers';
     ``"dcgan"``: `zoo.dcgan.networks.dcgan_generator` at ``g_base_channels``, trained from scratch), the
-    discriminator (the table-3 one, or ``build_critic(model)``), the stage schedule
+    discriminator (the table-3 one, or ``build_critic(model)``; ``g_upsample``: the DCGAN generator's upsampling,
+    `zoo.dcgan.networks`), the stage schedule
     (`zoo.lsr_gan.stages.TwoStageMixin`), and optionally a trained VAE's weights."""
     if generator not in GENERATORS:
         raise ValueError(f"Unknown generator {generator!r}. Known: {', '.join(GENERATORS)}.")
@@ -28,9 +29,12 @@ def attach_gan(model, d_widths, d_out_channels, vae_epochs, generator_init, loss
         raise ValueError(f"generator={generator!r} is not the decoder's architecture, so it cannot start as the "
                          "decoder: pass generator_init='scratch'.")
     model.d_widths, model.d_out_channels = tuple(d_widths), int(d_out_channels)
-    model.generator_kind, model.g_base_channels = generator, int(g_base_channels)
+    if generator != "dcgan" and g_upsample != "transpose":
+        raise ValueError(f"g_upsample={g_upsample!r} is an option of generator='dcgan' (got {generator!r}).")
+    model.generator_kind, model.g_base_channels, model.g_upsample = generator, int(g_base_channels), g_upsample
     if generator == "dcgan":
-        model.generator = dcgan_generator(model.latent_dim, model.image_size, model.channels, model.g_base_channels)
+        model.generator = dcgan_generator(model.latent_dim, model.image_size, model.channels, model.g_base_channels,
+                                          upsample=g_upsample)
     else:
         model.generator = build_decoder(model.image_size, model.channels, model.latent_dim, model.decoder_widths,
                                         model.base, name="generator")
@@ -47,7 +51,7 @@ def gan_config(model) -> dict:
     return {"loss": model.loss_name, "d_widths": model.d_widths, "d_out_channels": model.d_out_channels,
             "vae_epochs": model.vae_epochs, "generator_init": model.generator_init, "vae_path": None,
             "r1_weight": model.r1_weight, "generator": model.generator_kind,
-            "g_base_channels": model.g_base_channels}
+            "g_base_channels": model.g_base_channels, "g_upsample": model.g_upsample}
 
 
 @register_model("lsr_gan", family="vae_gan", configs=CONFIGS)
@@ -77,7 +81,8 @@ class LSRGAN(TwoStageMixin, VAE):
         vae_epochs, generator_init: see `zoo.lsr_gan.stages.TwoStageMixin`.
         vae_path: a trained `vae`'s ``model.keras`` to start from.
         r1_weight: gamma of an R1 penalty on the discriminator (`zoo.lsr_gan.stages.TwoStageMixin`; 0: none).
-        generator, g_base_channels: ``"decoder"`` (the paper's) or ``"dcgan"`` at that width (`attach_gan`).
+        generator, g_base_channels, g_upsample: ``"decoder"`` (the paper's) or ``"dcgan"`` at that width and
+            upsampling (`attach_gan`).
         **kwargs: the VAE's (`zoo.vae.VAE`): image_size, channels, latent_dim, beta, reconstruction, widths, seed.
     """
 
@@ -85,13 +90,13 @@ class LSRGAN(TwoStageMixin, VAE):
 
     def __init__(self, lsr_weight=1.0, lsr_reduction="mean", loss="non_saturating", d_widths=(32, 64, 128),
                  d_out_channels=3, vae_epochs=10, generator_init="decoder", vae_path=None, r1_weight=0.0,
-                 generator="decoder", g_base_channels=32, **kwargs):
+                 generator="decoder", g_base_channels=32, g_upsample="transpose", **kwargs):
         if lsr_reduction not in losses.REDUCTIONS:
             raise ValueError(f"Unknown lsr_reduction {lsr_reduction!r}. Known: {', '.join(losses.REDUCTIONS)}.")
         super().__init__(**kwargs)
         self.lsr_weight, self.lsr_reduction = float(lsr_weight), lsr_reduction
         attach_gan(self, d_widths, d_out_channels, vae_epochs, generator_init, loss, vae_path, r1_weight,
-                   generator=generator, g_base_channels=g_base_channels)
+                   generator=generator, g_base_channels=g_base_channels, g_upsample=g_upsample)
 
     def get_config(self):
         return {**super().get_config(), **gan_config(self), "lsr_weight": self.lsr_weight,

@@ -161,7 +161,7 @@ class TwoStageMixin:
                 real_logits, r1 = tf.cast(critic(real), tf.float32), 0.0
             real_aux = seen["aux"]
             d_loss = self.loss_pair.d(real_logits, tf.cast(critic(fake), tf.float32))
-            d_extra, _, _ = self.classifier_terms(real_aux, None, data, prior)
+            d_extra, _, _ = self.classifier_terms(real_aux, seen["aux"], data, prior)  # seen: the fakes' now
             scaled = scaled_loss(self.d_optimizer, d_loss + 0.5 * self.r1_weight * r1 + d_extra)
         apply_gradients(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
         z, prior_mean = self.gan_latent(data, batch)
