@@ -73,8 +73,8 @@ for _p, _d in (("fashion", "fashion_mnist"), ("mnist", "mnist")):
 for _name, _set, _what in (("adc", "classifier='adc'", "ADC-GAN's classifier (real and generated classes)"),
                            ("resize", "g_upsample='resize'", "a resize-convolution generator")):
     RUNS[f"fashion_{_name}"] = (f"screen_{_name}", "fashion_mnist", "average", f"`fashion32_scratch` with {_what}",
-                                f"zoo train lsc_gan --dataset fashion_mnist --config fashion32_scratch --set \"{_set}\" "
-                                "--precision float32")
+                                "zoo train lsc_gan --dataset fashion_mnist --config fashion32_scratch "
+                                f"--set \"{_set}\" --precision float32")
 # Fashion-MNIST's worst class (pullover) after 40 stage-2 epochs: fashion_long_s0 resumed to 46 epochs
 RUNS["fashion_length_46"] = ("fashion_xlong_s0", "fashion_mnist", "epoch_0046",
                              "`fashion32_scratch` resumed from the 36-epoch run to 46 epochs, measured after epoch 46",
