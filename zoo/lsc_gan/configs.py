@@ -94,3 +94,9 @@ GAN_CONFIGS.update({f"{d}32_scratch{suffix}": {"model": {**_SCRATCH, "attributes
 GAN_CONFIGS["fashion32_adc_long"] = {"model": {**GAN_CONFIGS["fashion32_scratch_long"]["model"], "classifier": "adc",
                                                "g_upsample": "resize"},
                                      "train": GAN_CONFIGS["fashion32_scratch_long"]["train"]}
+# the same with the generator's moving average from the start of stage 2 (Keras use_ema, momentum 0.999)
+GAN_CONFIGS["fashion32_adc_ema_long"] = {
+    "model": GAN_CONFIGS["fashion32_adc_long"]["model"],
+    "train": {**GAN_CONFIGS["fashion32_adc_long"]["train"],
+              "g_optimizer": {**GAN_CONFIGS["fashion32_adc_long"]["train"]["g_optimizer"], "use_ema": True,
+                              "ema_momentum": 0.999}}}
