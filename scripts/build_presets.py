@@ -43,11 +43,12 @@ PRESETS = {  # name: (run directory, what it is)
                     "`zoo train sngan --dataset mnist --config fashion32_long --seed 0`"),
     "lsc_conditioned_gan_mnist": (RUNS / "presets20/lscc_mnist32_long_s0",
                                   "`zoo train lsc_conditioned_gan --dataset mnist --config fashion32_long --seed 0`"),
-    # (RESUMED_AS: these runs are the 16-epoch *_scratch_s0 runs resumed to 36 epochs, the command's steps)
-    "lsc_gan_fashion_mnist": (RUNS / "lsc/fashion_long_s0", "`zoo train lsc_gan --dataset fashion_mnist --config "
-                                                            "fashion32_scratch_long --seed 0` (scripts/"
-                                                            "lsc_gan_study.py fashion_long_s0, docs/results/"
-                                                            "vae_gan.md)"),
+    "lsc_gan_fashion_mnist": (RUNS / "lsc/fashion_adc_ema_long_s0", "`zoo train lsc_gan --dataset fashion_mnist "
+                                                                    "--config fashion32_adc_ema_long --seed 0 "
+                                                                    "--precision float32` (scripts/lsc_gan_study.py "
+                                                                    "fashion_adc_ema_long_s0, docs/results/"
+                                                                    "vae_gan.md)"),
+    # (RESUMED_AS: this run is the 16-epoch *_scratch_s0 run resumed to 36 epochs, the command's steps)
     "lsc_gan_mnist": (RUNS / "lsc/mnist_long_s0", "`zoo train lsc_gan --dataset mnist --config mnist32_scratch_long "
                                                   "--seed 0` (scripts/lsc_gan_study.py mnist_long_s0)"),
     "lsc_conditioned_gan_fashion_mnist": (RUNS / "presets20/lscc_fashion32_long_s0",
@@ -88,7 +89,7 @@ def card_records(model, dataset):
 FROM_SWEEP = {f"{m}_fashion_mnist": (0.998, "fashion32_long") for m in LONG}
 # presets whose run is a 16-epoch *_scratch run resumed exactly to 36 epochs (`--epochs 36`): the config whose
 # recipe it ran
-RESUMED_AS = {"lsc_gan_fashion_mnist": "fashion32_scratch_long", "lsc_gan_mnist": "mnist32_scratch_long"}
+RESUMED_AS = {"lsc_gan_mnist": "mnist32_scratch_long"}
 
 
 def build(name: str) -> Path:

@@ -6,9 +6,9 @@ channels at each doubling, last layer tanh. Discriminator: stride-2 4x4 convolut
 mixed precision keeps the losses in float32.
 
 ``upsample="resize"`` replaces each transposed convolution by a nearest-neighbour 2x resize and a 3x3
-convolution (Odena, Dumoulin & Olah 2016, "Deconvolution and checkerboard artifacts"): a stride-2 4x4 transposed
-convolution writes every output pixel from a different subset of its kernel, which draws a fixed 2-pixel grid
-that a classifier reads as texture.
+convolution (Odena, Dumoulin & Olah 2016, "Deconvolution and checkerboard artifacts"). A stride-2 transposed
+convolution computes even and odd output pixels with different taps of its kernel; unless training makes the
+taps agree, that draws a 2-pixel check. A resize-convolution computes every pixel with the same taps.
 """
 from __future__ import annotations
 
