@@ -183,10 +183,10 @@ def tables(result: dict) -> dict:
     group_fmt = lambda s, k, p=1: mean_std(s, k, bool(p))  # noqa: E731
     run_fmt = lambda r, k, p=1: (pct(r[k]) if p else f"{r[k]:.2f}") if k in r else ""  # noqa: E731
     rows = list(head)
-    for key, label in (("fashion_adc_long", "Fashion-MNIST, working (`fashion32_adc_long`: `fashion32_scratch_long` "
-                                            "with ADC-GAN's classifier and a resize-convolution generator)"),
-                       ("fashion_adc_ema_long", "Fashion-MNIST, `fashion32_adc_ema_long` (`fashion32_adc_long` with "
-                                                "the generator's moving average, m = 0.999)"),
+    for key, label in (("fashion_adc_ema_long", "Fashion-MNIST, working (`fashion32_adc_ema_long`: "
+                                                "`fashion32_scratch_long` with ADC-GAN's classifier, a "
+                                                "resize-convolution generator and its moving average, m = 0.999)"),
+                       ("fashion_adc_long", "Fashion-MNIST, `fashion32_adc_long` (the same without the average)"),
                        ("fashion_adc2_long", "Fashion-MNIST, `fashion32_adc_long` with the classifier's weight 2 "
                                              "(`classifier_weight=2`)"),
                        ("fashion_long", "Fashion-MNIST, `fashion32_scratch_long` (a DCGAN generator from "
