@@ -3,6 +3,7 @@
 ``lsc_scratch`` of docs/results/vae_gan.md.
 
     python scripts/lsc_gan_scratch.py report [--out runs/lsc] [--remeasure]
+    python scripts/lsc_gan_scratch.py heads [--out runs/lsc]   # D's classifier vs the project's (HEAD_MODELS)
 
 The runs were trained with the commands in RUNS (seed 0, float32 on the 2-core AMD EPYC VM of 2026-12-03; the
 ``fashion_adc`` / ``fashion_resize`` rows on the AVX512-BF16 AMD EPYC VM of 2026-12-04, also float32). The
@@ -140,13 +141,66 @@ def report(out: Path, remeasure=False):
     return res
 
 
+# what D's classifier head and the project classifier read on one class's samples: the shipped preset before and
+# after this change (the earlier one from git), and the ADC screen
+HEAD_MODELS = {"preset_fashion32_scratch_long": ("preset", "5871e12"), "screen_adc": ("run", "screen_adc"),
+               "preset_fashion32_adc_ema_long": ("preset", "f43e84b")}
+HEAD_CLASS, HEAD_N, HEAD_SEED = 2, 200, 1  # Fashion-MNIST's pullover, 200 samples G(z), z ~ N(n_c, I)
+
+
+def heads(out: Path):
+    """For each model of HEAD_MODELS: how D's auxiliary classifier (AC-GAN: K classes; ADC-GAN: "real k" and
+    "generated k") and the project classifier label HEAD_N samples of class HEAD_CLASS. Writes
+    docs/results/lsc_gan_heads.json."""
+    import subprocess
+    import tempfile
+
+    import keras
+    import tensorflow as tf
+
+    import zoo
+    from zoo.metrics import ClassifierFeatures
+    from zoo.metrics.record import machine
+
+    net, res = ClassifierFeatures("fashion_mnist"), {}
+    for name, (kind, where) in HEAD_MODELS.items():
+        if kind == "run":
+            model = keras.saving.load_model(out / where / "model.keras")
+        else:  # the preset as committed then
+            tmp = Path(tempfile.mkdtemp())
+            for f in ("model.weights.h5", "model_card.json", "samples.png"):
+                (tmp / f).write_bytes(subprocess.run(["git", "show", f"{where}:zoo/presets/lsc_gan_fashion_mnist/{f}"],
+                                                     cwd=ROOT, check=True, capture_output=True).stdout)
+            model = zoo.load_pretrained(str(tmp))
+        k = model.attributes.size
+        z = model.attribute_latent([HEAD_CLASS], HEAD_N, seed=HEAD_SEED)
+        x = model.generator(z, training=False)
+        hot = tf.one_hot(tf.fill([HEAD_N], HEAD_CLASS), k)
+        head = np.argmax(model.discriminator([x, hot], training=False)[1].numpy(), -1)
+        judge = net.predict_labels(x.numpy())
+        res[name] = {"model": f"{kind} {where}", "classifier": model.get_config().get("classifier", "ac"),
+                     "head_reads_class": float(np.mean(head % k == HEAD_CLASS)),
+                     "head_reads_generated": float(np.mean(head >= k)),
+                     "project_classifier_reads_class": float(np.mean(judge == HEAD_CLASS)),
+                     "project_classifier_labels": np.bincount(judge, minlength=k).tolist()}
+        print(name, res[name], flush=True)
+    protocol = (f"{HEAD_N} samples G(z), z ~ N(n_c, I) with c = {HEAD_CLASS} (Pullover), latent seed {HEAD_SEED} "
+                "(`LSCGAN.attribute_latent`); D's head in inference mode with S = c, argmax (ADC: class k or K + k); "
+                f"project classifier {net.name}")
+    (ROOT / "docs" / "results" / "lsc_gan_heads.json").write_text(
+        json.dumps({"protocol": protocol, "machine": machine(), "models": res}, indent=1) + "\n")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("command", choices=("report",))
+    p.add_argument("command", choices=("report", "heads"))
     p.add_argument("--out", default=str(ROOT / "runs" / "lsc"))
     p.add_argument("--remeasure", action="store_true", help="measure every run again (default: only new ones)")
     a = p.parse_args(argv)
-    report(Path(a.out), a.remeasure)
+    if a.command == "heads":
+        heads(Path(a.out))
+    else:
+        report(Path(a.out), a.remeasure)
 
 
 if __name__ == "__main__":

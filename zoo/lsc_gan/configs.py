@@ -24,14 +24,14 @@ Adam 2e-4, beta_1 0.5.
   fd_classifier 6.80 ± 0.69 (vs 13.29 ± 0.86) and 1.86 ± 0.41.
 * ``fashion32_adc_long``: ``fashion32_scratch_long`` with ADC-GAN's classifier (``classifier="adc"``, real and
   generated classes) and a resize-convolution generator (``g_upsample="resize"``). AC-GAN's classifier, trained on
-  real images only, was fooled (it read 98.5% of the old preset's generated pullovers as pullovers, the project
-  classifier 76.5%). Over seeds 0-2: fd_classifier 4.14 ± 0.80 (vs 6.80), recall 0.55 (vs 0.36), worst class
-  73.3% ± 8.1% (vs 60.3% ± 16.5%), requested class 90.1% ± 1.8% (vs 92.4%). With ``classifier_weight=2``: 87.6%,
-  worst class 66.7%.
+  real images only, was fooled: it read 97.5% of the old preset's generated pullovers as pullovers, the project
+  classifier 78.0% (docs/results/lsc_gan_heads.json). Over seeds 0-2: fd_classifier 4.14 ± 0.80 (vs 6.80), recall
+  0.55 (vs 0.36), worst class 73.3% ± 8.1% (vs 60.3% ± 16.5%), requested class 90.1% ± 1.8% (vs 92.4%). With
+  ``classifier_weight=2``: 87.6%, worst class 66.7%.
 * ``fashion32_adc_ema_long`` (Fashion-MNIST's working config, the ``lsc_gan_fashion_mnist`` preset's recipe): the
-  same with the generator's moving average from the start of stage 2 (``use_ema`` on ``g_optimizer``, m = 0.999),
-  which damps the classes' swings from epoch to epoch. Over seeds 0-2: requested class 91.6% ± 2.4% (every class
-  >= 81% on seeds 0 and 2, shirts 57% on seed 1), eq. 8 edit 90.0%, fd_classifier 4.19 ± 0.48, recall 0.53.
+  same with the generator's moving average from the start of stage 2 (``use_ema`` on ``g_optimizer``,
+  m = 0.999). Over seeds 0-2: requested class 91.6% ± 2.4% (every class >= 81% on seeds 0 and 2, shirts 57% on
+  seed 1), eq. 8 edit 90.0%, fd_classifier 4.19 ± 0.48, recall 0.53.
 * ``celeba64``: the paper's setting, 14 attributes x 20 = 280 dimensions, 64x64 crops (178x218 -> 138 -> 64),
   table-3 widths with one more block for 64x64; needs a prepared TFDS celeb_a.
 * ``fashion32_paper`` / ``mnist32_paper``: the same networks and steps with eq. 1 and eq. 2 as written (the
