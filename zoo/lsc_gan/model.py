@@ -208,9 +208,9 @@ class LSCGAN(TwoStageMixin, LSCVAE):
       AC-GAN's C, trained on real images only, is a fixed target G learns to fool: on the 36-epoch Fashion-MNIST
       preset C read 97.5% of generated pullovers as pullovers, the project's classifier 78.0% (the rest shirts
       and coats; docs/results/lsc_gan_heads.json). ADC's C also learns what separates a generated pullover from
-      a real one, so G is pushed towards the real class, not towards C's boundary. (The paper's G term is ``-log p(k+) + log p(k-)``; the bounded
-      ``-log p(k+)`` of one softmax over 2K classes is used here, and it already lowers p(k-).) Needs one attribute
-      per example (class datasets).
+      a real one, so G is pushed towards the real class, not towards C's boundary. (The paper's G term is
+      ``-log p(k+) + log p(k-)``; the bounded ``-log p(k+)`` of one softmax over 2K classes is used here, and it
+      already lowers p(k-).) Needs one attribute per example (class datasets).
     * ``generator="dcgan"`` (the ``*_scratch`` configs): G is a DCGAN generator (`zoo.dcgan.networks`) trained
       from scratch on z_S, not the decoder fine-tuned ("pre-trained generator", section 3.2). The decoder-shaped
       generator's samples stayed blurred at this budget: the classifier read sandals, sneakers and bags as other
