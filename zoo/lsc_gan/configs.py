@@ -98,8 +98,6 @@ GAN_CONFIGS["fashion32_adc_long"] = {"model": {**GAN_CONFIGS["fashion32_scratch_
                                                "g_upsample": "resize"},
                                      "train": GAN_CONFIGS["fashion32_scratch_long"]["train"]}
 # the same with the generator's moving average from the start of stage 2 (Keras use_ema, momentum 0.999)
-GAN_CONFIGS["fashion32_adc_ema_long"] = {
-    "model": GAN_CONFIGS["fashion32_adc_long"]["model"],
-    "train": {**GAN_CONFIGS["fashion32_adc_long"]["train"],
-              "g_optimizer": {**GAN_CONFIGS["fashion32_adc_long"]["train"]["g_optimizer"], "use_ema": True,
-                              "ema_momentum": 0.999}}}
+_ADC = GAN_CONFIGS["fashion32_adc_long"]
+GAN_CONFIGS["fashion32_adc_ema_long"] = {"model": _ADC["model"], "train": {
+    **_ADC["train"], "g_optimizer": {**_ADC["train"]["g_optimizer"], "use_ema": True, "ema_momentum": 0.999}}}

@@ -294,18 +294,18 @@ class LSCGAN(TwoStageMixin, LSCVAE):
     def classifier_terms(self, real_aux, fake_aux, data, prior):
         """The AC-GAN terms: C's cross-entropy on real images with their attributes (L_D) and on G(z_S) with S
         (L_G), each times ``classifier_weight``; logs the generated images' term. ADC-GAN's (``classifier="adc"``):
-        L_D also has G(z_S) as class K + S, and the cross-entropies are over 2K classes."""
+        L_D also has G(z_S) as class K + S, and the cross-entropies are over 2K classes. The discriminator's step
+        passes `real_aux` (and the fakes' outputs) and gets L_D's term only; the generator's passes `fake_aux` alone."""
         if not self.classifier_weight:
             return 0.0, 0.0, ()
         if self.classifier_kind == "adc":
             return self._adc_terms(real_aux, fake_aux, data, prior)
         exclusive = self.attributes.exclusive
-        d = 0.0 if real_aux is None else self.classifier_weight * tf.reduce_mean(
-            lsc_losses.attribute_cross_entropy(self.multi_hot(data), real_aux, exclusive))
-        if fake_aux is None:
-            return d, 0.0, ()
+        if real_aux is not None:  # the discriminator's step: real images only
+            return self.classifier_weight * tf.reduce_mean(
+                lsc_losses.attribute_cross_entropy(self.multi_hot(data), real_aux, exclusive)), 0.0, ()
         ce = tf.reduce_mean(lsc_losses.attribute_cross_entropy(prior[1], fake_aux, exclusive))
-        return d, self.classifier_weight * ce, (ce,)
+        return 0.0, self.classifier_weight * ce, (ce,)
 
     def _adc_terms(self, real_aux, fake_aux, data, prior):
         """ADC-GAN's terms (class docstring): targets ``[S, 0]`` ("real S") and ``[0, S]`` ("generated S")."""
