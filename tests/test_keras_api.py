@@ -143,3 +143,22 @@ def test_one_compile_shape_with_the_models_own_roles():
     assert isinstance(vae.optimizer, keras.optimizers.RMSprop)
     assert set(zoo.build_model("lsr_gan", config="smoke").optimizer_roles()) == {"optimizer", "g_optimizer",
                                                                                 "d_optimizer"}
+
+
+def test_a_config_names_a_learning_rate_schedule_that_counts_the_optimizers_own_steps_and_round_trips():
+    """``learning_rate: {"class": <keras.optimizers.schedules name>, ...}`` in a config's optimizer builds that
+    schedule (here held for 3 steps, then cosine-decayed to 0 over 3), it survives Keras's (de)serialisation that
+    ``load_model`` uses, and a misspelt schedule names the fix."""
+    from zoo_app.fit import make_optimizer
+
+    spec = {"learning_rate": {"class": "CosineDecay", "initial_learning_rate": 1e-3, "warmup_target": 1e-3,
+                              "warmup_steps": 3, "decay_steps": 3, "alpha": 0.0}, "beta_1": 0.5}
+    opt = make_optimizer(spec)
+    assert spec["learning_rate"]["class"] == "CosineDecay"  # the config is not consumed
+    again = keras.optimizers.deserialize(keras.optimizers.serialize(opt))
+    for o in (opt, again):
+        lr = [float(o._learning_rate(step)) for step in (0, 3, 6)]
+        np.testing.assert_allclose(lr, [1e-3, 1e-3, 0.0], atol=1e-9)
+        assert float(o._learning_rate(4)) < 1e-3
+    with pytest.raises(ValueError, match="Unknown learning-rate schedule 'Cosine'.*keras.optimizers.schedules"):
+        make_optimizer({"learning_rate": {"class": "Cosine"}})

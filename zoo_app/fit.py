@@ -25,10 +25,21 @@ OPTIMIZER_KEYS = ("optimizer", "g_optimizer", "d_optimizer")
 
 
 def make_optimizer(spec: dict | keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
-    """``{"class": "Adam" (default) | "RMSprop" | ..., **kwargs}`` -> that Keras optimizer (or one passed through)."""
+    """``{"class": "Adam" (default) | "RMSprop" | ..., **kwargs}`` -> that Keras optimizer (or one passed through).
+
+    ``learning_rate`` may itself be ``{"class": "CosineDecay" | "PolynomialDecay" | ..., **kwargs}``: that
+    `keras.optimizers.schedules` schedule, a function of the optimizer's own step count (so a resumed run continues
+    it exactly, and a GAN's generator schedule counts generator steps)."""
     if isinstance(spec, keras.optimizers.Optimizer):
         return spec
     spec = dict(spec)
+    if isinstance(spec.get("learning_rate"), dict):
+        schedule = dict(spec["learning_rate"])
+        name = schedule.pop("class")
+        if not hasattr(keras.optimizers.schedules, name):
+            raise ValueError(f"Unknown learning-rate schedule {name!r}: name one of keras.optimizers.schedules "
+                             "(e.g. 'CosineDecay', 'PolynomialDecay', 'PiecewiseConstantDecay').")
+        spec["learning_rate"] = getattr(keras.optimizers.schedules, name)(**schedule)
     return getattr(keras.optimizers, spec.pop("class", "Adam"))(**spec)
 
 
