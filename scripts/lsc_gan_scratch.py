@@ -4,6 +4,7 @@
 
     python scripts/lsc_gan_scratch.py report [--out runs/lsc] [--remeasure]
     python scripts/lsc_gan_scratch.py heads [--out runs/lsc]   # D's classifier vs the project's (HEAD_MODELS)
+    python scripts/lsc_gan_scratch.py seed_heads [--out runs/lsc]   # the same per class, per seed (SEED_HEAD_RUNS)
 
 The runs were trained with the commands in RUNS (seed 0, float32 on the 2-core AMD EPYC VM of 2026-12-03; the
 ``fashion_adc`` / ``fashion_resize`` rows on the AVX512-BF16 AMD EPYC VM of 2026-12-04, also float32). The
@@ -191,14 +192,72 @@ def heads(out: Path):
         json.dumps({"protocol": protocol, "machine": machine(), "models": res}, indent=1) + "\n")
 
 
+SEED_HEAD_RUNS = ("fashion_adc_ema_long_s0", "fashion_adc_ema_long_s1", "fashion_adc_ema_long_s2",
+                  "fashion_adc_ema_more_s3", "fashion_adc_ema_more_s4", "fashion_adc_ema_more_s5")
+
+
+def _head_logits(model, images, labels, n=500):
+    """D's auxiliary head on `images` with S = one-hot `labels`, in inference mode, `n` at a time."""
+    import tensorflow as tf
+
+    k = model.attributes.size
+    return np.concatenate([model.discriminator([tf.constant(images[i:i + n]), tf.one_hot(labels[i:i + n], k)],
+                                               training=False)[1].numpy() for i in range(0, len(images), n)])
+
+
+def seed_heads(out: Path):
+    """Why one seed in six misses issue 13's every-class clause (seed 1's shirts): for each run of SEED_HEAD_RUNS
+    (the working config), per class, how often D's ADC head reads a real test image as "real k" of its own class
+    (argmax over the 2K logits, and over the K "real" logits alone; S = its label), and, on `attribute_accuracy`'s
+    samples (100 per class, latent seed 1000 * 0 + c), how often the head reads them as "real c", as "generated
+    c", and the project classifier as c. Writes docs/results/lsc_gan_seed_heads.json."""
+    import keras
+
+    import zoo
+    from zoo.metrics import ClassifierFeatures
+    from zoo.metrics.record import machine
+
+    net, res = ClassifierFeatures("fashion_mnist"), {}
+    x, y = zoo.load_arrays("fashion_mnist", "test", image_size=32)
+    for name in SEED_HEAD_RUNS:
+        if not (out / name / "model.keras").exists():
+            continue
+        model = keras.saving.load_model(out / name / "model.keras")
+        k, names = model.attributes.size, zoo.dataset_info("fashion_mnist").class_names
+        real_logits = _head_logits(model, x, y)
+        real, real_k = np.argmax(real_logits, -1), np.argmax(real_logits[:, :k], -1)
+        row = {key: {} for key in ("real_read_as_own_class", "real_read_as_own_class_k_way", "fake_head_real_class",
+                                   "fake_head_generated_class", "fake_project_classifier")}
+        for c, cname in enumerate(names):
+            z = model.attribute_latent([c], 100, seed=c)
+            fake = model.generator(z, training=False).numpy()
+            h = np.argmax(_head_logits(model, fake, np.full(100, c)), -1)
+            row["real_read_as_own_class"][cname] = float(np.mean(real[y == c] == c))
+            row["real_read_as_own_class_k_way"][cname] = float(np.mean(real_k[y == c] == c))
+            row["fake_head_real_class"][cname] = float(np.mean(h == c))
+            row["fake_head_generated_class"][cname] = float(np.mean(h == k + c))
+            row["fake_project_classifier"][cname] = float(np.mean(net.predict_labels(fake) == c))
+        res[name] = row
+        print(name, {key: {n: round(v, 2) for n, v in d.items() if n in ("Pullover", "Shirt", "T-shirt/top")}
+                     for key, d in row.items()}, flush=True)
+    protocol = ("D's ADC head in inference mode, argmax over its 2K logits with S = the image's class; real: the "
+                "10,000 Fashion-MNIST test images at 32x32 (k_way: argmax over the K 'real k' logits); generated: "
+                "100 samples G(z), z ~ N(n_c, I) per class c, "
+                f"latent seed c (`attribute_accuracy`'s seed 0); project classifier {net.name}")
+    (ROOT / "docs" / "results" / "lsc_gan_seed_heads.json").write_text(
+        json.dumps({"protocol": protocol, "machine": machine(), "runs": res}, indent=1) + "\n")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("command", choices=("report", "heads"))
+    p.add_argument("command", choices=("report", "heads", "seed_heads"))
     p.add_argument("--out", default=str(ROOT / "runs" / "lsc"))
     p.add_argument("--remeasure", action="store_true", help="measure every run again (default: only new ones)")
     a = p.parse_args(argv)
     if a.command == "heads":
         heads(Path(a.out))
+    elif a.command == "seed_heads":
+        seed_heads(Path(a.out))
     else:
         report(Path(a.out), a.remeasure)
 

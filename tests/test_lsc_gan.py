@@ -199,6 +199,16 @@ def test_adc_classifier_reads_real_and_generated_classes_and_g_aims_at_the_real_
     model.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), d_optimizer=keras.optimizers.Adam(2e-4))
     hist = model.fit(_data(16), epochs=1, steps_per_epoch=3, verbose=0)
     assert hist.history["stage"] == [2] and np.isfinite(hist.history["classifier"]).all()
+    # d_classifier_weight weighs L_D's term alone
+    heavier_d = zoo.build_model("lsc_gan", config="smoke", classifier_weight=2.0, classifier="adc", vae_epochs=0,
+                                d_classifier_weight=3.0)
+    d3 = heavier_d.classifier_terms(tf.constant(real_logits), tf.constant(fake_logits), data, prior)[0]
+    g2 = heavier_d.classifier_terms(None, tf.constant(fake_logits), data, prior)[1]
+    np.testing.assert_allclose([float(d3), float(g2)], [d_expected * 1.5, g_expected], rtol=1e-5)
+    assert heavier_d.get_config()["d_classifier_weight"] == 3.0
+    for bad in ({"classifier_weight": 1.0, "d_classifier_weight": -1.0}, {"d_classifier_weight": 1.0}):
+        with pytest.raises(ValueError, match="d_classifier_weight must be >= 0 and needs classifier_weight > 0"):
+            zoo.build_model("lsc_gan", config="smoke", **bad)
     with pytest.raises(ValueError, match="independent attributes: use classifier='ac'"):
         zoo.build_model("lsc_gan", config="smoke", attributes=("Smiling", "Male"), classifier_weight=1.0,
                         classifier="adc")

@@ -202,8 +202,11 @@ class LSCGAN(TwoStageMixin, LSCVAE):
     * ``classifier="adc"``: ADC-GAN's discriminative classifier (Hou et al. 2022) in place of AC-GAN's. C reads
       2K classes, "real k" and "generated k", and is trained on both:
 
-          L_D += classifier_weight * (E_x[CE_2K(C(x), k_x)] + E_z[CE_2K(C(G(z_S)), K + S)])
+          L_D += d_classifier_weight * (E_x[CE_2K(C(x), k_x)] + E_z[CE_2K(C(G(z_S)), K + S)])
           L_G += classifier_weight * E_z[CE_2K(C(G(z_S)), S)]
+
+      (``d_classifier_weight`` defaults to ``classifier_weight``, one lambda as in both papers; set apart, L_D's
+      term alone is reweighted: a screen, docs/results/vae_gan.md.)
 
       AC-GAN's C, trained on real images only, is a fixed target G learns to fool: on the 36-epoch Fashion-MNIST
       preset C read 97.5% of generated pullovers as pullovers, the project's classifier 78.0% (the rest shirts
@@ -231,6 +234,7 @@ class LSCGAN(TwoStageMixin, LSCVAE):
         classifier_weight: weight of the auxiliary classifier's terms (0: no classifier head, the paper); needs the
             projection discriminator.
         classifier: ``"ac"`` (AC-GAN: C trained on real images) or ``"adc"`` (ADC-GAN: real and generated classes).
+        d_classifier_weight: the classifier term's weight in L_D alone (None: ``classifier_weight``, as the papers).
         generator: ``"decoder"`` (the paper: the decoder's architecture) or ``"dcgan"``, which needs
             ``generator_init="scratch"``; ``g_base_channels``, ``g_upsample``: the DCGAN generator's width and
             upsampling (``"transpose"`` or ``"resize"``, `zoo.dcgan.networks`).
@@ -248,7 +252,7 @@ class LSCGAN(TwoStageMixin, LSCVAE):
                  loss="non_saturating", d_widths=(32, 64, 128), d_out_channels=1, vae_epochs=10,
                  generator_init="decoder", vae_path=None, r1_weight=10.0, discriminator="projection",
                  classifier_weight=0.0, generator="decoder", g_base_channels=32, g_attribute_weight=None,
-                 classifier="ac", g_upsample="transpose", **kwargs):
+                 classifier="ac", g_upsample="transpose", d_classifier_weight=None, **kwargs):
         if stage2_encoder not in self.STAGE2_ENCODERS:
             raise ValueError(f"Unknown stage2_encoder {stage2_encoder!r}. Known: {', '.join(self.STAGE2_ENCODERS)}.")
         if consistency not in self.CONSISTENCIES:
@@ -269,6 +273,10 @@ class LSCGAN(TwoStageMixin, LSCVAE):
         if self.g_attribute_weight < 0:
             raise ValueError(f"g_attribute_weight must be >= 0, got {g_attribute_weight!r}.")
         self.classifier_weight = float(classifier_weight)
+        self.d_classifier_weight = self.classifier_weight if d_classifier_weight is None else float(d_classifier_weight)
+        if self.d_classifier_weight < 0 or (self.d_classifier_weight and not self.classifier_weight):
+            raise ValueError(f"d_classifier_weight must be >= 0 and needs classifier_weight > 0 (got "
+                             f"{d_classifier_weight!r} with classifier_weight {classifier_weight!r}).")
         if self.classifier_weight:  # (models without the head keep their variables, so their weights load)
             self.classifier_tracker = keras.metrics.Mean(name="classifier")
         self.consistency, self.consistency_weight = consistency, float(consistency_weight)
@@ -293,7 +301,7 @@ class LSCGAN(TwoStageMixin, LSCVAE):
 
     def classifier_terms(self, real_aux, fake_aux, data, prior):
         """The AC-GAN terms: C's cross-entropy on real images with their attributes (L_D) and on G(z_S) with S
-        (L_G), each times ``classifier_weight``; logs the generated images' term. ADC-GAN's (``classifier="adc"``):
+        (L_G), times ``d_classifier_weight`` and ``classifier_weight``; logs the generated images' term. ADC-GAN's (``classifier="adc"``):
         L_D also has G(z_S) as class K + S, and the cross-entropies are over 2K classes. The discriminator's step
         passes `real_aux` (and the fakes' outputs) and gets L_D's term only; the generator's passes `fake_aux` alone."""
         if not self.classifier_weight:
@@ -302,7 +310,7 @@ class LSCGAN(TwoStageMixin, LSCVAE):
             return self._adc_terms(real_aux, fake_aux, data, prior)
         exclusive = self.attributes.exclusive
         if real_aux is not None:  # the discriminator's step: real images only
-            return self.classifier_weight * tf.reduce_mean(
+            return self.d_classifier_weight * tf.reduce_mean(
                 lsc_losses.attribute_cross_entropy(self.multi_hot(data), real_aux, exclusive)), 0.0, ()
         ce = tf.reduce_mean(lsc_losses.attribute_cross_entropy(prior[1], fake_aux, exclusive))
         return 0.0, self.classifier_weight * ce, (ce,)
@@ -318,7 +326,7 @@ class LSCGAN(TwoStageMixin, LSCVAE):
             real_labels = self.multi_hot(data)
             d = ce(real_labels, tf.zeros_like(real_labels), real_aux) + ce(tf.zeros_like(fake_labels), fake_labels,
                                                                             fake_aux)
-            return self.classifier_weight * d, 0.0, ()
+            return self.d_classifier_weight * d, 0.0, ()
         g = ce(fake_labels, tf.zeros_like(fake_labels), fake_aux)
         return 0.0, self.classifier_weight * g, (g,)
 
@@ -328,6 +336,7 @@ class LSCGAN(TwoStageMixin, LSCVAE):
     def get_config(self):
         return {**super().get_config(), **gan_config(self), "discriminator": self.discriminator_kind,
                 "classifier_weight": self.classifier_weight, "classifier": self.classifier_kind,
+                "d_classifier_weight": self.d_classifier_weight,
                 "g_attribute_weight": self.g_attribute_weight,
                 "consistency": self.consistency, "consistency_weight": self.consistency_weight,
                 "stage2_encoder": self.stage2_encoder}
