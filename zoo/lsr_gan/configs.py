@@ -6,6 +6,12 @@
   presets from fd_classifier 16-21 to 4-9. The average starts at stage 2's first step (``g_optimizer`` is idle in
   stage 1). Measured (seed 0, vae_gan.md's ``lsr_b1_long_ema``): no better than ``lsr_b1_long`` without it (random-z
   fd_classifier 21.6 vs 20.5; ratio to the VAE 0.58 vs 0.55), so the preset stays ``lsr_b1_long``.
+* ``fashion32_dcgan_long`` (the ``lsr_gan_fashion_mnist`` preset's recipe, issue 20): ``fashion32``'s VAE (8
+  epochs), then 30 stage-2 epochs (6,000 steps) of a DCGAN generator trained from scratch (``generator="dcgan"``,
+  resize-convolutions) with lambda = 0.01 against the table-3 discriminator at 32/64/128 with R1 (gamma 10), and the
+  generator's moving average (m = 0.999): docs/results/vae_gan.md's ``lsr_dcgan_l0.01`` (3,200 steps, no average,
+  fd_classifier 15.9) with `lsc_gan`'s Fashion-MNIST stage-2 recipe (``fashion32_adc_ema_long``: 6,000 steps,
+  resize-convolutions, m = 0.999, fd_classifier 4.2).
 * ``cifar32``: the paper's networks (table 3 widths, latent 128), batch 32; 10 + 10 epochs of 1,000 steps.
 * ``fashion32``: the same architecture at a quarter of the channel widths, latent 64, batch 64, 8 + 8 epochs of
   200 steps: what the 2-core CPU of this project trains in minutes (docs/results/vae_gan.md).
@@ -33,6 +39,11 @@ CONFIGS = {
                                  "vae_epochs": 8},
                        "train": {**_train(64, 40, 200), "g_optimizer": {**_ADAM, "use_ema": True,
                                                                          "ema_momentum": 0.998}}},
+    "fashion32_dcgan_long": {"model": {"image_size": 32, "latent_dim": 64, **SMALL, "d_widths": (32, 64, 128),
+                                       "vae_epochs": 8, "generator": "dcgan", "generator_init": "scratch",
+                                       "g_upsample": "resize", "r1_weight": 10.0, "lsr_weight": 0.01},
+                             "train": {**_train(64, 38, 200), "g_optimizer": {**_ADAM, "use_ema": True,
+                                                                               "ema_momentum": 0.999}}},
     "cifar32": {"model": {"image_size": 32, "channels": 3, "latent_dim": 128, "vae_epochs": 10},
                 "train": _train(32, 20, 1000)},
 }
