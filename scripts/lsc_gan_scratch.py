@@ -193,7 +193,8 @@ def heads(out: Path):
 
 
 SEED_HEAD_RUNS = ("fashion_adc_ema_long_s0", "fashion_adc_ema_long_s1", "fashion_adc_ema_long_s2",
-                  "fashion_adc_ema_more_s3", "fashion_adc_ema_more_s4", "fashion_adc_ema_more_s5")
+                  "fashion_adc_ema_more_s3", "fashion_adc_ema_more_s4", "fashion_adc_ema_more_s5",
+                  "fashion_adc_ema_wide_d_s0", "fashion_adc_ema_wide_d_s1", "fashion_adc_ema_wide_d_s2")
 
 
 def _head_logits(model, images, labels, n=500):
@@ -207,7 +208,7 @@ def _head_logits(model, images, labels, n=500):
 
 def seed_heads(out: Path):
     """Why one seed in six misses issue 13's every-class clause (seed 1's shirts): for each run of SEED_HEAD_RUNS
-    (the working config), per class, how often D's ADC head reads a real test image as "real k" of its own class
+    (the working config's six seeds; the same with the discriminator at twice the widths), per class, how often D's ADC head reads a real test image as "real k" of its own class
     (argmax over the 2K logits, and over the K "real" logits alone; S = its label), and, on `attribute_accuracy`'s
     samples (100 per class, latent seed 1000 * 0 + c), how often the head reads them as "real c", as "generated
     c", and the project classifier as c. Writes docs/results/lsc_gan_seed_heads.json."""

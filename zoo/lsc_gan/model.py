@@ -301,9 +301,10 @@ class LSCGAN(TwoStageMixin, LSCVAE):
 
     def classifier_terms(self, real_aux, fake_aux, data, prior):
         """The AC-GAN terms: C's cross-entropy on real images with their attributes (L_D) and on G(z_S) with S
-        (L_G), times ``d_classifier_weight`` and ``classifier_weight``; logs the generated images' term. ADC-GAN's (``classifier="adc"``):
-        L_D also has G(z_S) as class K + S, and the cross-entropies are over 2K classes. The discriminator's step
-        passes `real_aux` (and the fakes' outputs) and gets L_D's term only; the generator's passes `fake_aux` alone."""
+        (L_G), times ``d_classifier_weight`` and ``classifier_weight``; logs the generated images' term. ADC-GAN's
+        (``classifier="adc"``): L_D also has G(z_S) as class K + S, and the cross-entropies are over 2K classes. The
+        discriminator's step passes `real_aux` (and the fakes' outputs) and gets L_D's term only; the generator's
+        passes `fake_aux` alone."""
         if not self.classifier_weight:
             return 0.0, 0.0, ()
         if self.classifier_kind == "adc":
