@@ -207,11 +207,12 @@ def _head_logits(model, images, labels, n=500):
 
 
 def seed_heads(out: Path):
-    """Why one seed in six misses issue 13's every-class clause (seed 1's shirts): for each run of SEED_HEAD_RUNS
-    (the working config's six seeds; the same with the discriminator at twice the widths), per class, how often D's ADC head reads a real test image as "real k" of its own class
-    (argmax over the 2K logits, and over the K "real" logits alone; S = its label), and, on `attribute_accuracy`'s
-    samples (100 per class, latent seed 1000 * 0 + c), how often the head reads them as "real c", as "generated
-    c", and the project classifier as c. Writes docs/results/lsc_gan_seed_heads.json."""
+    """Why one seed in six misses issue 13's every-class clause (seed 1's shirts). For each run of SEED_HEAD_RUNS
+    (the working config's six seeds; the same with the discriminator at twice the widths), per class: how often
+    D's ADC head reads a real test image as "real k" of its own class (argmax over the 2K logits, and over the K
+    "real" logits alone; S = its label), and, on `attribute_accuracy`'s samples (100 per class, latent seed
+    1000 * 0 + c), how often the head reads them as "real c", as "generated c", and the project classifier as c.
+    Writes docs/results/lsc_gan_seed_heads.json."""
     import keras
 
     import zoo
