@@ -59,6 +59,9 @@ for _s in SEEDS:
     RUNS[f"fashion_adc_decay_long_s{_s}"] = ("fashion_mnist", "fashion32_adc_ema_decay_long", {}, _s)
     RUNS[f"fashion_adc_decay_d2_long_s{_s}"] = ("fashion_mnist", "fashion32_adc_ema_decay_long",
                                                 {"d_classifier_weight": 2.0}, _s)
+    # a discriminator at twice the widths (64/128/256): a sharper reader of the upper-body garments
+    RUNS[f"fashion_adc_ema_wide_d_s{_s}"] = ("fashion_mnist", "fashion32_adc_ema_long", {"d_widths": (64, 128, 256)},
+                                             _s)
 MORE_SEEDS = (3, 4, 5)  # the working Fashion-MNIST config's seeds beyond the study's three (its own group)
 for _s in MORE_SEEDS:
     RUNS[f"fashion_adc_ema_more_s{_s}"] = ("fashion_mnist", "fashion32_adc_ema_long", {}, _s)
@@ -195,6 +198,8 @@ def tables(result: dict) -> dict:
                                                 "`fashion32_scratch_long` with ADC-GAN's classifier, a "
                                                 "resize-convolution generator and its moving average, m = 0.999)"),
                        ("fashion_adc_ema_more", "Fashion-MNIST, `fashion32_adc_ema_long`, seeds 3-5"),
+                       ("fashion_adc_ema_wide_d", "Fashion-MNIST, `fashion32_adc_ema_long` with the discriminator "
+                                                  "at twice the widths (`d_widths=(64, 128, 256)`)"),
                        ("fashion_adc_decay_d2_long", "Fashion-MNIST, `fashion32_adc_ema_decay_long` (both learning "
                                                      "rates cosine-decayed to 0 over stage 2's second half) with "
                                                      "`d_classifier_weight=2` (L_D's classifier term doubled)"),
