@@ -194,7 +194,7 @@ def heads(out: Path):
 
 SEED_HEAD_RUNS = ("fashion_adc_ema_long_s0", "fashion_adc_ema_long_s1", "fashion_adc_ema_long_s2",
                   "fashion_adc_ema_more_s3", "fashion_adc_ema_more_s4", "fashion_adc_ema_more_s5",
-                  "fashion_adc_ema_wide_d_s0", "fashion_adc_ema_wide_d_s1", "fashion_adc_ema_wide_d_s2")
+                  "fashion_adc_ema_wide_d_s0", "fashion_adc_ema_wide_d_s1")
 
 
 def _head_logits(model, images, labels, n=500):

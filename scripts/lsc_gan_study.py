@@ -59,9 +59,10 @@ for _s in SEEDS:
     RUNS[f"fashion_adc_decay_long_s{_s}"] = ("fashion_mnist", "fashion32_adc_ema_decay_long", {}, _s)
     RUNS[f"fashion_adc_decay_d2_long_s{_s}"] = ("fashion_mnist", "fashion32_adc_ema_decay_long",
                                                 {"d_classifier_weight": 2.0}, _s)
-    # a discriminator at twice the widths (64/128/256): a sharper reader of the upper-body garments
-    RUNS[f"fashion_adc_ema_wide_d_s{_s}"] = ("fashion_mnist", "fashion32_adc_ema_long", {"d_widths": (64, 128, 256)},
-                                             _s)
+    if _s < 2:  # a discriminator at twice the widths (64/128/256), a sharper reader of the upper-body garments:
+        # seed 1 (the one that misses), then seed 0; seed 2 was stopped once seed 0 missed
+        RUNS[f"fashion_adc_ema_wide_d_s{_s}"] = ("fashion_mnist", "fashion32_adc_ema_long",
+                                                 {"d_widths": (64, 128, 256)}, _s)
 MORE_SEEDS = (3, 4, 5)  # the working Fashion-MNIST config's seeds beyond the study's three (its own group)
 for _s in MORE_SEEDS:
     RUNS[f"fashion_adc_ema_more_s{_s}"] = ("fashion_mnist", "fashion32_adc_ema_long", {}, _s)
