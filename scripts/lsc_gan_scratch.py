@@ -142,6 +142,15 @@ def report(out: Path, remeasure=False):
     return res
 
 
+def _head_logits(model, images, labels, n=500):
+    """D's auxiliary head on `images` with S = one-hot `labels`, in inference mode, `n` at a time."""
+    import tensorflow as tf
+
+    k = model.attributes.size
+    return np.concatenate([model.discriminator([tf.constant(images[i:i + n]), tf.one_hot(labels[i:i + n], k)],
+                                               training=False)[1].numpy() for i in range(0, len(images), n)])
+
+
 # what D's classifier head and the project classifier read on one class's samples: the shipped preset before and
 # after this change (the earlier one from git), and the ADC screen
 HEAD_MODELS = {"preset_fashion32_scratch_long": ("preset", "5871e12"), "screen_adc": ("run", "screen_adc"),
@@ -157,7 +166,6 @@ def heads(out: Path):
     import tempfile
 
     import keras
-    import tensorflow as tf
 
     import zoo
     from zoo.metrics import ClassifierFeatures
@@ -175,10 +183,9 @@ def heads(out: Path):
             model = zoo.load_pretrained(str(tmp))
         k = model.attributes.size
         z = model.attribute_latent([HEAD_CLASS], HEAD_N, seed=HEAD_SEED)
-        x = model.generator(z, training=False)
-        hot = tf.one_hot(tf.fill([HEAD_N], HEAD_CLASS), k)
-        head = np.argmax(model.discriminator([x, hot], training=False)[1].numpy(), -1)
-        judge = net.predict_labels(x.numpy())
+        x = model.generator(z, training=False).numpy()
+        head = np.argmax(_head_logits(model, x, np.full(HEAD_N, HEAD_CLASS)), -1)
+        judge = net.predict_labels(x)
         res[name] = {"model": f"{kind} {where}", "classifier": model.get_config().get("classifier", "ac"),
                      "head_reads_class": float(np.mean(head % k == HEAD_CLASS)),
                      "head_reads_generated": float(np.mean(head >= k)),
@@ -195,15 +202,6 @@ def heads(out: Path):
 SEED_HEAD_RUNS = ("fashion_adc_ema_long_s0", "fashion_adc_ema_long_s1", "fashion_adc_ema_long_s2",
                   "fashion_adc_ema_more_s3", "fashion_adc_ema_more_s4", "fashion_adc_ema_more_s5",
                   "fashion_adc_ema_wide_d_s0", "fashion_adc_ema_wide_d_s1")
-
-
-def _head_logits(model, images, labels, n=500):
-    """D's auxiliary head on `images` with S = one-hot `labels`, in inference mode, `n` at a time."""
-    import tensorflow as tf
-
-    k = model.attributes.size
-    return np.concatenate([model.discriminator([tf.constant(images[i:i + n]), tf.one_hot(labels[i:i + n], k)],
-                                               training=False)[1].numpy() for i in range(0, len(images), n)])
 
 
 def seed_heads(out: Path):

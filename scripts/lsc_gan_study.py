@@ -30,7 +30,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-from markdown_tables import fill, finished_runs, last_epoch, mean_std, pct, seed_groups, study_main, train_runs
+from markdown_tables import (fill, finished_runs, last_epoch, mean_std, pct, run_group, seed_groups, study_main,
+                             train_runs)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1, 2)
@@ -159,7 +160,7 @@ def report(out: Path, only=None):
                      **measure(model, x, y, dataset, net)}
         print(name, {k: v for k, v in res[name].items() if k not in ("protocols", "per_class")}, flush=True)
         if seed == 0 and (not overrides or "paper" in config):
-            figures(model, name.rsplit("_s", 1)[0], docs / "vae_gan")
+            figures(model, run_group(name), docs / "vae_gan")
     result = {"protocol": __doc__.split("(not Inception):")[1].split("Writes")[0].strip(),
               "machine": machine(), "runs": res, "groups": seed_groups(res, KEYS), "real_test": real_test()}
     path.write_text(json.dumps(result, indent=1) + "\n")
@@ -220,7 +221,7 @@ def tables(result: dict) -> dict:
         if key in g:
             rows.append(_row(label, g[key]["seeds"], g[key], group_fmt))
         else:  # one seed measured so far (a screen on the seed that failed)
-            one = [n for n in runs if n.rsplit("_s", 1)[0] == key]
+            one = [n for n in runs if run_group(n) == key]
             if one:
                 rows.append(_row(f"{label}, seed {one[0].rsplit('_s', 1)[1]}", 1, runs[one[0]], run_fmt))
     rows += ["", head[0].replace("| setting |", "| Fashion-MNIST, seed 0 |"), head[1]]

@@ -20,12 +20,17 @@ def fill(md: Path, tables: dict) -> None:
     Path(md).write_text(text)
 
 
+def run_group(name: str) -> str:
+    """A study's run name ``GROUP_s<seed>`` -> ``GROUP``."""
+    return name.rsplit("_s", 1)[0]
+
+
 def seed_groups(res: dict, keys) -> dict:
     """Runs named ``GROUP_s<seed>`` -> ``{GROUP: {"seeds": n, key: {"mean", "std" (sample)}}}`` for every group
     with more than one measured run and every key its runs have."""
     out = {}
-    for group in sorted({name.rsplit("_s", 1)[0] for name in res if "_s" in name}):
-        runs = [r for n, r in res.items() if n.rsplit("_s", 1)[0] == group]
+    for group in sorted({run_group(name) for name in res if "_s" in name}):
+        runs = [r for n, r in res.items() if run_group(n) == group]
         if len(runs) < 2:
             continue
         out[group] = {"seeds": len(runs)}

@@ -106,11 +106,12 @@ _ADC = GAN_CONFIGS["fashion32_adc_long"]
 GAN_CONFIGS["fashion32_adc_ema_long"] = {"model": _ADC["model"], "train": {
     **_ADC["train"], "g_optimizer": {**_ADC["train"]["g_optimizer"], "use_ema": True, "ema_momentum": 0.999}}}
 # the same with both learning rates held for the first half of stage 2's steps and cosine-decayed to 0 over the
-# second (keras CosineDecay on each optimizer's own step count: stage 2 is 30 x 200 steps)
-_STAGE2 = 30 * 200
-_HALF_COSINE = {"class": "CosineDecay", "initial_learning_rate": 2e-4, "warmup_target": 2e-4,
-                "warmup_steps": _STAGE2 // 2, "decay_steps": _STAGE2 // 2, "alpha": 0.0}
+# second (keras CosineDecay on each optimizer's own step count, which only stage 2 advances)
 _EMA = GAN_CONFIGS["fashion32_adc_ema_long"]
+_STAGE2 = (_EMA["train"]["epochs"] - _EMA["model"]["vae_epochs"]) * _EMA["train"]["steps_per_epoch"]
+_LR = _EMA["train"]["g_optimizer"]["learning_rate"]
+_HALF_COSINE = {"class": "CosineDecay", "initial_learning_rate": _LR, "warmup_target": _LR,
+                "warmup_steps": _STAGE2 // 2, "decay_steps": _STAGE2 // 2, "alpha": 0.0}
 GAN_CONFIGS["fashion32_adc_ema_decay_long"] = {"model": _EMA["model"], "train": {
     **_EMA["train"], "g_optimizer": {**_EMA["train"]["g_optimizer"], "learning_rate": _HALF_COSINE},
     "d_optimizer": {**_EMA["train"]["d_optimizer"], "learning_rate": _HALF_COSINE}}}

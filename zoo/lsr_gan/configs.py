@@ -39,11 +39,12 @@ CONFIGS = {
                                  "vae_epochs": 8},
                        "train": {**_train(64, 40, 200), "g_optimizer": {**_ADAM, "use_ema": True,
                                                                          "ema_momentum": 0.998}}},
-    "fashion32_dcgan_long": {"model": {"image_size": 32, "latent_dim": 64, **SMALL, "d_widths": (32, 64, 128),
-                                       "vae_epochs": 8, "generator": "dcgan", "generator_init": "scratch",
-                                       "g_upsample": "resize", "r1_weight": 10.0, "lsr_weight": 0.01},
-                             "train": {**_train(64, 38, 200), "g_optimizer": {**_ADAM, "use_ema": True,
-                                                                               "ema_momentum": 0.999}}},
     "cifar32": {"model": {"image_size": 32, "channels": 3, "latent_dim": 128, "vae_epochs": 10},
                 "train": _train(32, 20, 1000)},
 }
+_F32 = CONFIGS["fashion32"]["model"]
+CONFIGS["fashion32_dcgan_long"] = {  # fashion32's VAE, then 30 stage-2 epochs
+    "model": {**_F32, "d_widths": (32, 64, 128), "generator": "dcgan", "generator_init": "scratch",
+              "g_upsample": "resize", "r1_weight": 10.0, "lsr_weight": 0.01},
+    "train": {**_train(64, _F32["vae_epochs"] + 30, 200), "g_optimizer": {**_ADAM, "use_ema": True,
+                                                                          "ema_momentum": 0.999}}}
