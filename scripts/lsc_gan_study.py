@@ -64,6 +64,9 @@ for _s in SEEDS:
         # seed 1 (the one that misses), then seed 0; seed 2 was stopped once seed 0 missed
         RUNS[f"fashion_adc_ema_wide_d_s{_s}"] = ("fashion_mnist", "fashion32_adc_ema_long",
                                                  {"d_widths": (64, 128, 256)}, _s)
+    # L_G's K-way pull among the real classes' logits of ADC's head (`g_real_class_weight`), at half the 2K term's
+    RUNS[f"fashion_adc_ema_real_s{_s}"] = ("fashion_mnist", "fashion32_adc_ema_long", {"g_real_class_weight": 0.5},
+                                           _s)
 MORE_SEEDS = (3, 4, 5)  # the working Fashion-MNIST config's seeds beyond the study's three (its own group)
 for _s in MORE_SEEDS:
     RUNS[f"fashion_adc_ema_more_s{_s}"] = ("fashion_mnist", "fashion32_adc_ema_long", {}, _s)

@@ -206,6 +206,18 @@ def test_adc_classifier_reads_real_and_generated_classes_and_g_aims_at_the_real_
     g2 = heavier_d.classifier_terms(None, tf.constant(fake_logits), data, prior)[1]
     np.testing.assert_allclose([float(d3), float(g2)], [d_expected * 1.5, g_expected], rtol=1e-5)
     assert heavier_d.get_config()["d_classifier_weight"] == 3.0
+    # g_real_class_weight adds L_G's K-way cross-entropy over the "real" logits alone; L_D's term is unchanged
+    pulled = zoo.build_model("lsc_gan", config="smoke", classifier_weight=2.0, classifier="adc", vae_epochs=0,
+                             g_real_class_weight=0.5)
+    k_way = -log_p(fake_logits[:, :k])[rows, labels].mean()
+    g_pulled = pulled.classifier_terms(None, tf.constant(fake_logits), data, prior)[1]
+    d_pulled = pulled.classifier_terms(tf.constant(real_logits), tf.constant(fake_logits), data, prior)[0]
+    np.testing.assert_allclose([float(g_pulled), float(d_pulled)], [g_expected + 0.5 * k_way, d_expected],
+                               rtol=1e-5)
+    for bad in ({"classifier_weight": 1.0, "classifier": "adc", "g_real_class_weight": -1.0},
+                {"classifier_weight": 1.0, "g_real_class_weight": 1.0}, {"g_real_class_weight": 1.0}):
+        with pytest.raises(ValueError, match="g_real_class_weight must be >= 0 and needs classifier='adc'"):
+            zoo.build_model("lsc_gan", config="smoke", **bad)
     for bad in ({"classifier_weight": 1.0, "d_classifier_weight": -1.0}, {"d_classifier_weight": 1.0}):
         with pytest.raises(ValueError, match="d_classifier_weight must be >= 0 and needs classifier_weight > 0"):
             zoo.build_model("lsc_gan", config="smoke", **bad)

@@ -208,6 +208,15 @@ class LSCGAN(TwoStageMixin, LSCVAE):
       (``d_classifier_weight`` defaults to ``classifier_weight``, one lambda as in both papers; set apart, L_D's
       term alone is reweighted: a screen, docs/results/vae_gan.md.)
 
+      ``g_real_class_weight`` (a deviation from ADC-GAN, 0 by default) adds to L_G the cross-entropy of the
+      fakes over the K "real" logits alone (C_+, a softmax over the real classes):
+
+          L_G += g_real_class_weight * E_z[CE_K(C_+(G(z_S)), S)]
+
+      The 2K-way term's gradient on a fake that C reads as "generated S" goes mostly to that logit; this one
+      asks which *real* class the fake resembles, so a generated shirt is pushed away from real T-shirts,
+      pullovers and coats (Fashion-MNIST's weakest class, issue 13).
+
       AC-GAN's C, trained on real images only, is a fixed target G learns to fool: on the 36-epoch Fashion-MNIST
       preset C read 97.5% of generated pullovers as pullovers, the project's classifier 78.0% (the rest shirts
       and coats; docs/results/lsc_gan_heads.json). ADC's C also learns what separates a generated pullover from
@@ -235,6 +244,7 @@ class LSCGAN(TwoStageMixin, LSCVAE):
             projection discriminator.
         classifier: ``"ac"`` (AC-GAN: C trained on real images) or ``"adc"`` (ADC-GAN: real and generated classes).
         d_classifier_weight: the classifier term's weight in L_D alone (None: ``classifier_weight``, as the papers).
+        g_real_class_weight: weight of L_G's K-way term on the real classes' logits (``classifier="adc"`` only).
         generator: ``"decoder"`` (the paper: the decoder's architecture) or ``"dcgan"``, which needs
             ``generator_init="scratch"``; ``g_base_channels``, ``g_upsample``: the DCGAN generator's width and
             upsampling (``"transpose"`` or ``"resize"``, `zoo.dcgan.networks`).
@@ -252,7 +262,8 @@ class LSCGAN(TwoStageMixin, LSCVAE):
                  loss="non_saturating", d_widths=(32, 64, 128), d_out_channels=1, vae_epochs=10,
                  generator_init="decoder", vae_path=None, r1_weight=10.0, discriminator="projection",
                  classifier_weight=0.0, generator="decoder", g_base_channels=32, g_attribute_weight=None,
-                 classifier="ac", g_upsample="transpose", d_classifier_weight=None, **kwargs):
+                 classifier="ac", g_upsample="transpose", d_classifier_weight=None, g_real_class_weight=0.0,
+                 **kwargs):
         if stage2_encoder not in self.STAGE2_ENCODERS:
             raise ValueError(f"Unknown stage2_encoder {stage2_encoder!r}. Known: {', '.join(self.STAGE2_ENCODERS)}.")
         if consistency not in self.CONSISTENCIES:
@@ -277,6 +288,11 @@ class LSCGAN(TwoStageMixin, LSCVAE):
         if self.d_classifier_weight < 0 or (self.d_classifier_weight and not self.classifier_weight):
             raise ValueError(f"d_classifier_weight must be >= 0 and needs classifier_weight > 0 (got "
                              f"{d_classifier_weight!r} with classifier_weight {classifier_weight!r}).")
+        self.g_real_class_weight = float(g_real_class_weight)
+        if self.g_real_class_weight < 0 or (self.g_real_class_weight and (classifier != "adc"
+                                                                           or not self.classifier_weight)):
+            raise ValueError(f"g_real_class_weight must be >= 0 and needs classifier='adc' with classifier_weight > 0 "
+                             f"(got {g_real_class_weight!r} with {classifier!r}, {classifier_weight!r}).")
         if self.classifier_weight:  # (models without the head keep their variables, so their weights load)
             self.classifier_tracker = keras.metrics.Mean(name="classifier")
         self.consistency, self.consistency_weight = consistency, float(consistency_weight)
@@ -329,7 +345,12 @@ class LSCGAN(TwoStageMixin, LSCVAE):
                                                                             fake_aux)
             return self.d_classifier_weight * d, 0.0, ()
         g = ce(fake_labels, tf.zeros_like(fake_labels), fake_aux)
-        return 0.0, self.classifier_weight * g, (g,)
+        weighted = self.classifier_weight * g
+        if self.g_real_class_weight:  # C_+: the K "real" logits alone
+            real_only = fake_aux[:, :self.attributes.size]
+            weighted += self.g_real_class_weight * tf.reduce_mean(
+                lsc_losses.attribute_cross_entropy(tf.cast(fake_labels, tf.float32), real_only, exclusive=True))
+        return 0.0, weighted, (g,)
 
     def discriminator_condition(self, data):
         return self.multi_hot(data) if self.discriminator_kind == "projection" else None
@@ -337,7 +358,7 @@ class LSCGAN(TwoStageMixin, LSCVAE):
     def get_config(self):
         return {**super().get_config(), **gan_config(self), "discriminator": self.discriminator_kind,
                 "classifier_weight": self.classifier_weight, "classifier": self.classifier_kind,
-                "d_classifier_weight": self.d_classifier_weight,
+                "d_classifier_weight": self.d_classifier_weight, "g_real_class_weight": self.g_real_class_weight,
                 "g_attribute_weight": self.g_attribute_weight,
                 "consistency": self.consistency, "consistency_weight": self.consistency_weight,
                 "stage2_encoder": self.stage2_encoder}
