@@ -44,12 +44,13 @@ PRESETS = {  # name: (run directory, what it is)
                     "`zoo train sngan --dataset mnist --config fashion32_long --seed 0`"),
     "lsc_conditioned_gan_mnist": (RUNS / "presets20/lscc_mnist32_long_s0",
                                   "`zoo train lsc_conditioned_gan --dataset mnist --config fashion32_long --seed 0`"),
-    "lsc_gan_fashion_mnist": (RUNS / "lsc/fashion_adc_ema_long_s0", "`zoo train lsc_gan --dataset fashion_mnist "
-                                                                    "--config fashion32_adc_ema_long --seed 0 "
+    # (RECIPE_CONFIG: this run was trained as `--config fashion32_adc_ema_long --set g_real_class_weight=0.5`)
+    "lsc_gan_fashion_mnist": (RUNS / "lsc/fashion_adc_ema_real_s0", "`zoo train lsc_gan --dataset fashion_mnist "
+                                                                    "--config fashion32_adc_ema_real_long --seed 0 "
                                                                     "--precision float32` (scripts/lsc_gan_study.py "
-                                                                    "fashion_adc_ema_long_s0, docs/results/"
+                                                                    "fashion_adc_ema_real_s0, docs/results/"
                                                                     "vae_gan.md)"),
-    # (RESUMED_AS: this run is the 16-epoch *_scratch_s0 run resumed to 36 epochs, the command's steps)
+    # (RECIPE_CONFIG: this run is the 16-epoch *_scratch_s0 run resumed to 36 epochs, the command's steps)
     "lsc_gan_mnist": (RUNS / "lsc/mnist_long_s0", "`zoo train lsc_gan --dataset mnist --config mnist32_scratch_long "
                                                   "--seed 0` (scripts/lsc_gan_study.py mnist_long_s0)"),
     "lsc_conditioned_gan_fashion_mnist": (RUNS / "presets20/lscc_fashion32_long_s0",
@@ -88,9 +89,11 @@ def card_records(model, dataset):
 # presets whose generator is the moving average that scripts/ema_study.py kept beside the run: (momentum, the config
 # that trains it in one go, with use_ema in g_optimizer; tests/test_ema.py shows the two averages equal)
 FROM_SWEEP = {f"{m}_fashion_mnist": (0.998, "fashion32_long") for m in LONG}
-# presets whose run is a 16-epoch *_scratch run resumed exactly to 36 epochs (`--epochs 36`): the config whose
-# recipe it ran
-RESUMED_AS = {"lsc_gan_mnist": "mnist32_scratch_long"}
+# presets whose run was started under another config name than the recipe's: the config whose recipe it ran.
+# lsc_gan_mnist: a 16-epoch *_scratch run resumed exactly to 36 epochs (`--epochs 36`); lsc_gan_fashion_mnist:
+# `--config fashion32_adc_ema_long --set g_real_class_weight=0.5`. `build` checks the run's model config is the
+# named config's.
+RECIPE_CONFIG = {"lsc_gan_mnist": "mnist32_scratch_long", "lsc_gan_fashion_mnist": "fashion32_adc_ema_real_long"}
 
 
 def build(name: str) -> Path:
@@ -103,9 +106,13 @@ def build(name: str) -> Path:
         averages = np.load(run / "weights.npz")
         for v in model.generator.trainable_variables:
             v.assign(averages[f"{momentum}|{v.path}"])
-    if name in RESUMED_AS:
-        info["config"] = RESUMED_AS[name]
-        info["train_config"] = zoo.get_config(info["model"], info["config"])["train"]
+    if name in RECIPE_CONFIG:
+        info["config"] = RECIPE_CONFIG[name]
+        recipe_config = zoo.get_config(info["model"], info["config"])
+        ran = {k: v for k, v in info["model_config"].items() if k in recipe_config["model"]}
+        if json.loads(json.dumps(recipe_config["model"])) != ran:
+            raise SystemExit(f"{name}: the run's model config {ran} is not {info['config']}'s")
+        info["train_config"] = recipe_config["train"]
     dtype = "float16" if name in FLOAT16 else "float32"
     if dtype != "float32":  # measure what ships: write the weights, load them back rounded
         model.save_to_preset(PACKAGE_PRESETS / name, name=name, samples=0, weights_dtype=dtype)

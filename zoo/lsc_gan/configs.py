@@ -105,6 +105,9 @@ GAN_CONFIGS["fashion32_adc_long"] = {"model": {**GAN_CONFIGS["fashion32_scratch_
 _ADC = GAN_CONFIGS["fashion32_adc_long"]
 GAN_CONFIGS["fashion32_adc_ema_long"] = {"model": _ADC["model"], "train": {
     **_ADC["train"], "g_optimizer": {**_ADC["train"]["g_optimizer"], "use_ema": True, "ema_momentum": 0.999}}}
+# the same with L_G's K-way pull among the ADC head's real classes at half the 2K-way term's weight
+GAN_CONFIGS["fashion32_adc_ema_real_long"] = {"model": {**_ADC["model"], "g_real_class_weight": 0.5},
+                                              "train": GAN_CONFIGS["fashion32_adc_ema_long"]["train"]}
 # the same with both learning rates held for the first half of stage 2's steps and cosine-decayed to 0 over the
 # second (keras CosineDecay on each optimizer's own step count, which only stage 2 advances)
 _EMA = GAN_CONFIGS["fashion32_adc_ema_long"]
