@@ -44,12 +44,12 @@ PRESETS = {  # name: (run directory, what it is)
                     "`zoo train sngan --dataset mnist --config fashion32_long --seed 0`"),
     "lsc_conditioned_gan_mnist": (RUNS / "presets20/lscc_mnist32_long_s0",
                                   "`zoo train lsc_conditioned_gan --dataset mnist --config fashion32_long --seed 0`"),
-    # (RECIPE_CONFIG: this run was trained as `--config fashion32_adc_ema_long --set g_real_class_weight=0.5`)
-    "lsc_gan_fashion_mnist": (RUNS / "lsc/fashion_adc_ema_real_s0", "`zoo train lsc_gan --dataset fashion_mnist "
-                                                                    "--config fashion32_adc_ema_real_long --seed 0 "
-                                                                    "--precision float32` (scripts/lsc_gan_study.py "
-                                                                    "fashion_adc_ema_real_s0, docs/results/"
-                                                                    "vae_gan.md)"),
+    # (RECIPE_CONFIG: this run was trained as `--config fashion32_adc_ema_long --set g_real_class_weight=1.0`)
+    "lsc_gan_fashion_mnist": (RUNS / "lsc/fashion_adc_ema_real1_s0", "`zoo train lsc_gan --dataset fashion_mnist "
+                                                                     "--config fashion32_adc_ema_real_long --seed 0 "
+                                                                     "--precision float32` (scripts/lsc_gan_study.py "
+                                                                     "fashion_adc_ema_real1_s0, docs/results/"
+                                                                     "vae_gan.md)"),
     # (RECIPE_CONFIG: this run is the 16-epoch *_scratch_s0 run resumed to 36 epochs, the command's steps)
     "lsc_gan_mnist": (RUNS / "lsc/mnist_long_s0", "`zoo train lsc_gan --dataset mnist --config mnist32_scratch_long "
                                                   "--seed 0` (scripts/lsc_gan_study.py mnist_long_s0)"),
@@ -91,7 +91,7 @@ def card_records(model, dataset):
 FROM_SWEEP = {f"{m}_fashion_mnist": (0.998, "fashion32_long") for m in LONG}
 # presets whose run was started under another config name than the recipe's: the config whose recipe it ran.
 # lsc_gan_mnist: a 16-epoch *_scratch run resumed exactly to 36 epochs (`--epochs 36`); lsc_gan_fashion_mnist:
-# `--config fashion32_adc_ema_long --set g_real_class_weight=0.5`. `build` checks the run's model config is the
+# `--config fashion32_adc_ema_long --set g_real_class_weight=1.0`. `build` checks the run's model config is the
 # named config's.
 RECIPE_CONFIG = {"lsc_gan_mnist": "mnist32_scratch_long", "lsc_gan_fashion_mnist": "fashion32_adc_ema_real_long"}
 
