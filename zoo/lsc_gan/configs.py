@@ -34,9 +34,9 @@ Adam 2e-4, beta_1 0.5.
 * ``fashion32_adc_ema_real_long`` (Fashion-MNIST's working config, the ``lsc_gan_fashion_mnist`` preset's recipe):
   the same with L_G's cross-entropy over the ADC head's K real classes at the 2K-way term's weight
   (``g_real_class_weight=1``, `zoo.lsc_gan.LSCGAN`). Over seeds 0-2: requested class 94.1% ± 0.3%, worst class
-  86.3% ± 2.3% (every class >= 85% on each), eq. 8 edit 93.2%, fd_classifier 3.81 ± 0.54, recall 0.53; seed 4:
-  93.2%, worst class 84%. At half that weight (a screen, seeds 0-5): worst class 81.0% ± 4.6% on seeds 0-2 but 73%
-  on seed 4.
+  86.3% ± 2.3% (every class >= 85% on each), eq. 8 edit 93.2%, fd_classifier 3.81 ± 0.54, recall 0.53; seeds
+  3-5: 93.0% ± 1.0%, worst class 80.0% ± 3.6%. At half that weight (a screen, seeds 0-5): worst class 81.0% ±
+  4.6% on seeds 0-2 but 73% on seed 4.
 * ``fashion32_adc_ema_decay_long``: the same with both learning rates held for stage 2's first 3,000 steps and
   cosine-decayed to 0 over its last 3,000 (Keras ``CosineDecay`` on each optimizer's own steps). A screen of seed
   1's drifting shirts (docs/results/vae_gan.md): worst class 66% (vs 57%); with ``d_classifier_weight=2`` 71%, and
