@@ -333,23 +333,22 @@ class LSCGAN(TwoStageMixin, LSCVAE):
         return 0.0, self.classifier_weight * ce, (ce,)
 
     def _adc_terms(self, real_aux, fake_aux, data, prior):
-        """ADC-GAN's terms (class docstring): targets ``[S, 0]`` ("real S") and ``[0, S]`` ("generated S")."""
-        def ce(first, second, logits):
-            target = tf.concat([tf.cast(first, tf.float32), tf.cast(second, tf.float32)], -1)
+        """ADC-GAN's terms (class docstring): targets ``[S, 0]`` ("real S") and ``[0, S]`` ("generated S"); the
+        real-class pull is the same cross-entropy over the first K logits with target S."""
+        def ce(logits, *parts):
+            target = tf.concat([tf.cast(part, tf.float32) for part in parts], -1)
             return tf.reduce_mean(lsc_losses.attribute_cross_entropy(target, logits, exclusive=True))
 
         fake_labels = prior[1]
         if real_aux is not None:  # the discriminator's step
             real_labels = self.multi_hot(data)
-            d = ce(real_labels, tf.zeros_like(real_labels), real_aux) + ce(tf.zeros_like(fake_labels), fake_labels,
-                                                                            fake_aux)
+            d = ce(real_aux, real_labels, tf.zeros_like(real_labels)) + ce(fake_aux, tf.zeros_like(fake_labels),
+                                                                            fake_labels)
             return self.d_classifier_weight * d, 0.0, ()
-        g = ce(fake_labels, tf.zeros_like(fake_labels), fake_aux)
+        g = ce(fake_aux, fake_labels, tf.zeros_like(fake_labels))
         weighted = self.classifier_weight * g
         if self.g_real_class_weight:  # C_+: the K "real" logits alone
-            real_only = fake_aux[:, :self.attributes.size]
-            weighted += self.g_real_class_weight * tf.reduce_mean(
-                lsc_losses.attribute_cross_entropy(tf.cast(fake_labels, tf.float32), real_only, exclusive=True))
+            weighted += self.g_real_class_weight * ce(fake_aux[:, :self.attributes.size], fake_labels)
         return 0.0, weighted, (g,)
 
     def discriminator_condition(self, data):
