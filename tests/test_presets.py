@@ -3,6 +3,7 @@ card's metric with its own protocol, refuse tampered weights; URLs only with per
 import json
 import shutil
 import tarfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,8 @@ import zoo
 from tests.conftest import slow_unless
 from zoo import pretrained
 from zoo_app.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PRESETS = pretrained.list_presets()
 # The default tier reproduces the cards of three presets (fd / precision-recall, the Swiss roll's point distance,
@@ -78,20 +81,28 @@ def test_latentgan_ae_presets_cluster_better_than_kmeans_and_fit_in_10_mb():
 def test_feature_conditioned_presets_condition_as_issue_15_asks():
     """Conditional accuracy of generate_like on 2,000 test images: >= 72% on MNIST (the paper); on Fashion-MNIST
     at least 60% (issue 15). The conditioning costs little fidelity: a conditioning preset's unconditional
-    fd_classifier is at most 1.2x that of the SNGAN preset of its dataset trained on the same recipe (the same
-    widths; the cards' train configs equal), and at least one dataset has such a pair."""
+    fd_classifier is at most 1.2x that of the best SNGAN of its dataset trained on the same recipe at the same
+    width (the config's train settings and width equal the card's): the shipped SNGAN preset where it is one, and
+    the recorded runs in docs/results/candidates/sngan_recipes.json (`scripts/sngan_study.py`; the SNGAN presets
+    are trained at twice the width). Both datasets have such a baseline."""
     datasets = ("mnist", "fashion_mnist")
-    cards = {n: pretrained.read_card(pretrained.find_preset(n)) for d in datasets
-             for n in (f"lsc_conditioned_gan_{d}", f"sngan_{d}")}
-    assert cards["lsc_conditioned_gan_mnist"]["conditioning"]["conditional_accuracy"] >= 0.72
-    assert cards["lsc_conditioned_gan_fashion_mnist"]["conditioning"]["conditional_accuracy"] >= 0.60
-    fd = {n: next(r["value"] for r in c["metrics"] if r["metric"] == "fd_classifier") for n, c in cards.items()}
-    pairs = [(f"lsc_conditioned_gan_{d}", f"sngan_{d}") for d in datasets
-             if cards[f"lsc_conditioned_gan_{d}"]["training"]["train_config"] ==
-             cards[f"sngan_{d}"]["training"]["train_config"]]
-    assert pairs, "no conditioning preset has an SNGAN preset trained on its recipe to compare with"
-    for conditioned, baseline in pairs:
-        assert fd[conditioned] <= 1.2 * fd[baseline], (conditioned, fd)
+    cards = {d: pretrained.read_card(pretrained.find_preset(f"lsc_conditioned_gan_{d}")) for d in datasets}
+    assert cards["mnist"]["conditioning"]["conditional_accuracy"] >= 0.72
+    assert cards["fashion_mnist"]["conditioning"]["conditional_accuracy"] >= 0.60
+    recorded = json.loads((ROOT / "docs" / "results" / "candidates" / "sngan_recipes.json").read_text())["runs"]
+    for d, card in cards.items():
+        sngan = pretrained.read_card(pretrained.find_preset(f"sngan_{d}"))
+        runs = [{"config": sngan["config"], "fd_classifier": _fd(sngan)}] + \
+            [r for r in recorded.values() if r["dataset"] == d]
+        same = [r for r in runs if zoo.get_config("sngan", r["config"])["train"] == card["training"]["train_config"]
+                and zoo.get_config("sngan", r["config"])["model"]["width"] == card["model_config"]["width"]]
+        assert same, f"no SNGAN on {d} trained on lsc_conditioned_gan_{d}'s recipe and width to compare with"
+        best = min(same, key=lambda r: r["fd_classifier"])  # the strictest baseline
+        assert _fd(card) <= 1.2 * best["fd_classifier"], (d, _fd(card), best)
+
+
+def _fd(card):
+    return next(r["value"] for r in card["metrics"] if r["metric"] == "fd_classifier")
 
 
 def test_lsc_gan_presets_generate_the_class_asked_for():
