@@ -159,6 +159,48 @@ def test_sngan_discriminator_kernels_are_spectrally_normalised():
     assert max(abs(s - 1.0) for s in sigmas) < 0.15, sigmas
 
 
+def test_reparametrised_spectral_norm_runs_w_over_sigma_and_projects_its_gradient(tmp_path):
+    """``spectral="reparam"`` (Miyato et al. eq. 8): the layer computes with W / sigma(W) while storing W; with u at
+    the converged singular vector, the gradient through the normalisation is eq. 12's
+    (G - <G, W_SN> u1 v1^T) / sigma for G = dL/dW_SN, which is orthogonal to W: no step goes into W's scale, which
+    W_SN does not see; a saved model loads back with its u."""
+    from zoo.sngan.networks import SNDense, spectral
+
+    rng = np.random.default_rng(0)
+    dense = spectral(keras.layers.Dense(3, name="d"), kind="reparam")
+    assert isinstance(dense, SNDense)
+    x = tf.constant(rng.normal(size=(5, 4)), tf.float32)
+    dense(x)
+    dense.kernel.assign(3.0 * rng.normal(size=(4, 3)).astype("float32"))
+    for _ in range(50):  # converge the power iteration
+        dense(x, training=True)
+    w = dense.kernel.numpy()
+    u_svd, s, vt = np.linalg.svd(w)
+    w_sn = w / s[0]
+    np.testing.assert_allclose(dense(x).numpy(), x.numpy() @ w_sn + dense.bias.numpy(), rtol=1e-5, atol=1e-5)
+    target = tf.constant(rng.normal(size=(5, 3)), tf.float32)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(dense(x) * target)
+    grad = tape.gradient(loss, dense.kernel).numpy()
+    g_sn = x.numpy().T @ target.numpy()  # dL/dW_SN of the linear loss
+    a, b = u_svd[:, 0], vt[0]  # W's top left / right singular vectors (the layer's v and u)
+    np.testing.assert_allclose(grad, (g_sn - np.sum(g_sn * w_sn) * np.outer(a, b)) / s[0], rtol=1e-3, atol=1e-4)
+    assert abs(np.sum(grad * w)) < 1e-4 * np.abs(grad).sum()  # nothing along W's own scale
+
+    model, hist = train("sngan", "digits", config="smoke", epochs=2, steps_per_epoch=3, verbose=0, spectral="reparam",
+                        out=tmp_path / "run")
+    assert np.isfinite(hist.history["d_loss"]).all()
+    kinds = {type(layer).__name__ for layer in model.discriminator.layers if hasattr(layer, "kernel")}
+    assert kinds == {"SNConv2D", "SNDense"}, kinds
+    loaded = keras.saving.load_model(tmp_path / "run" / "model.keras")
+    images = model.generate(4, seed=0)
+    with computing_in_float32(model):
+        np.testing.assert_allclose(loaded.discriminator(images).numpy(), model.discriminator(images).numpy(),
+                                   atol=1e-5)
+    with pytest.raises(ValueError, match="spectral='power'"):
+        zoo.build_model("sngan", "smoke", spectral="power")
+
+
 PAPER = {"features": "per_sample", "neighbours": "batch", "conditioning": "concat", "mode_seeking": 0.0}
 
 

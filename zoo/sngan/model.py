@@ -18,17 +18,20 @@ class SNGAN(ZooModel, AdversarialModel):
         image_size: output side (32 in both papers).
         channels: image channels.
         width: ``w`` of the standard CNN (64 in the paper).
+        spectral: how D's kernels are normalised, ``"projection"`` (Keras' `SpectralNormalization`) or
+            ``"reparam"`` (the paper's W / sigma(W)); `zoo.sngan.networks`.
         **kwargs: `trainers.AdversarialModel` arguments (latent_dim, loss (default ``"hinge"``), n_critic, seed).
     """
 
-    def __init__(self, image_size=32, channels=1, width=64, loss="hinge", **kwargs):
+    def __init__(self, image_size=32, channels=1, width=64, loss="hinge", spectral="projection", **kwargs):
         super().__init__(loss=loss, **kwargs)
         self.image_size, self.channels, self.width = int(image_size), int(channels), int(width)
+        self.spectral = spectral
         self.generator = sngan_generator(self.latent_dim, self.image_size, self.channels, self.width)
-        self.discriminator = sngan_discriminator(self.image_size, self.channels, self.width)
+        self.discriminator = sngan_discriminator(self.image_size, self.channels, self.width, spectral_kind=spectral)
         self.built = True
 
     def get_config(self):
         config = super().get_config()
-        config.update(image_size=self.image_size, channels=self.channels, width=self.width)
+        config.update(image_size=self.image_size, channels=self.channels, width=self.width, spectral=self.spectral)
         return config

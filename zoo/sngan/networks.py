@@ -7,20 +7,92 @@ Discriminator, every layer wrapped in `keras.layers.SpectralNormalization` (one 
 call, the paper's setting): conv3x3 w, conv4x4/2 w, conv3x3 2w, conv4x4/2 2w, conv3x3 4w, conv4x4/2 4w,
 conv3x3 8w, each followed by LeakyReLU(0.1), then Dense(1) logits. ``w = 64`` is the paper's width.
 
-Keras' `SpectralNormalization` writes W / sigma(W) back into the wrapped kernel at every ``training=True`` call
-(as tensorflow-addons did), so the stored kernel is the normalised one.
+Two ways to normalise (``spectral=``):
+
+* ``"projection"`` (the default; what the presets so far were trained with): Keras' `SpectralNormalization`, which
+  writes W / sigma(W) back into the wrapped kernel at every ``training=True`` call (as tensorflow-addons did), so the
+  stored kernel is the normalised one and the optimizer steps the normalised kernel.
+* ``"reparam"``: Miyato et al.'s reparametrisation (their eq. 8 and appendix A): the layer runs with
+  W_SN = W / sigma(W) for the raw W it stores, u and v held fixed in the gradient, so
+
+      dL/dW = (dL/dW_SN - <dL/dW_SN, W_SN> u1 v1^T) / sigma(W)    (their eq. 12; u1, v1: W's top singular pair)
+
+  is orthogonal to W: no optimizer step goes into W's scale, which W_SN does not see. The projection hands the
+  optimizer dL/dW_SN itself, whose part along W (for a critic short of the hinge's margins, scaling every logit up)
+  the next call divides away.
 """
 from __future__ import annotations
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 from zoo.layers import batch_norm
 from zoo.shapes import check_image_size
 
+SPECTRAL = ("projection", "reparam")
 
-def spectral(layer, power_iterations=1):
-    return layers.SpectralNormalization(layer, power_iterations=power_iterations)
+
+def _sigma(kernel, u, training):
+    """One power iteration (Miyato et al., Algorithm 1) on ``kernel`` reshaped to ``[-1, n_out]``: sigma(W) =
+    v^T W u with v = W u / |W u|, u' = W^T v / |W^T v| held constant in the gradient; u' is kept when training."""
+    w = ops.reshape(kernel, (-1, ops.shape(u)[-1]))
+    v = ops.stop_gradient(ops.normalize(ops.matmul(u, ops.transpose(w)), axis=-1))
+    u_new = ops.stop_gradient(ops.normalize(ops.matmul(v, w), axis=-1))
+    if training:
+        u.assign(u_new)
+    return ops.squeeze(ops.matmul(ops.matmul(v, w), ops.transpose(u_new)))
+
+
+class _Reparam:
+    """Mixin of `SNConv2D` / `SNDense`: a non-trainable power-iteration vector u beside the kernel."""
+
+    def _add_u(self, n_out):
+        self.u = self.add_weight(shape=(1, n_out), initializer="random_normal", trainable=False, name="u")
+
+    def _normalized_kernel(self, training):
+        return self.kernel / ops.cast(_sigma(self.kernel, self.u, training), self.kernel.dtype)
+
+    # Conv2D and Dense save only their kernel and bias (in a quantization-aware order); u is saved too
+    def save_own_variables(self, store):
+        layers.Layer.save_own_variables(self, store)
+
+    def load_own_variables(self, store):
+        layers.Layer.load_own_variables(self, store)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SNConv2D(_Reparam, layers.Conv2D):
+    """`keras.layers.Conv2D` (channels last) run with W / sigma(W) (``spectral="reparam"``)."""
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self._add_u(self.filters)
+
+    def call(self, inputs, training=False):
+        out = self.convolution_op(inputs, self._normalized_kernel(training))
+        return self.activation(ops.add(out, ops.reshape(self.bias, (1, 1, 1, self.filters))))
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SNDense(_Reparam, layers.Dense):
+    """`keras.layers.Dense` run with W / sigma(W) (``spectral="reparam"``)."""
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self._add_u(self.units)
+
+    def call(self, inputs, training=False):
+        return self.activation(ops.add(ops.matmul(inputs, self._normalized_kernel(training)), self.bias))
+
+
+def spectral(layer, power_iterations=1, kind="projection"):
+    """``layer`` (a Conv2D or Dense with a bias), spectrally normalised the ``kind`` way (see the module)."""
+    if kind == "projection":
+        return layers.SpectralNormalization(layer, power_iterations=power_iterations)
+    if kind != "reparam" or power_iterations != 1:
+        raise ValueError(f"spectral={kind!r} with {power_iterations} power iterations: use one of {SPECTRAL} "
+                         "(reparam runs one iteration per training call, the paper's setting).")
+    return (SNConv2D if isinstance(layer, layers.Conv2D) else SNDense).from_config(layer.get_config())
 
 
 def sngan_generator(input_dim, image_size=32, channels=1, width=64, name="generator", conditional_norm=None):
@@ -47,20 +119,23 @@ def sngan_generator(input_dim, image_size=32, channels=1, width=64, name="genera
     return keras.Model(z, out, name=name)
 
 
-def sngan_discriminator(image_size=32, channels=1, width=64, name="discriminator"):
-    """Images ``[B, H, W, channels]`` -> logits ``[B, 1]``; every kernel spectrally normalised."""
+def sngan_discriminator(image_size=32, channels=1, width=64, name="discriminator", spectral_kind="projection"):
+    """Images ``[B, H, W, channels]`` -> logits ``[B, 1]``; every kernel spectrally normalised (``spectral_kind``:
+    one of `SPECTRAL`)."""
+    if spectral_kind not in SPECTRAL:
+        raise ValueError(f"spectral={spectral_kind!r}: use one of {SPECTRAL}.")
     n_down = check_image_size(image_size) - 2
     img = keras.Input((image_size, image_size, channels), name="image")
     x = img
     c = width
     for i in range(n_down):
-        x = spectral(layers.Conv2D(c, 3, padding="same", name=f"conv{i}a"))(x)
+        x = spectral(layers.Conv2D(c, 3, padding="same", name=f"conv{i}a"), kind=spectral_kind)(x)
         x = layers.LeakyReLU(0.1)(x)
-        x = spectral(layers.Conv2D(c, 4, strides=2, padding="same", name=f"conv{i}b"))(x)
+        x = spectral(layers.Conv2D(c, 4, strides=2, padding="same", name=f"conv{i}b"), kind=spectral_kind)(x)
         x = layers.LeakyReLU(0.1)(x)
         c *= 2
-    x = spectral(layers.Conv2D(c, 3, padding="same", name="conv_last"))(x)
+    x = spectral(layers.Conv2D(c, 3, padding="same", name="conv_last"), kind=spectral_kind)(x)
     x = layers.LeakyReLU(0.1)(x)
     x = layers.Flatten()(x)
-    out = spectral(layers.Dense(1, dtype="float32", name="logit"))(x)
+    out = spectral(layers.Dense(1, dtype="float32", name="logit"), kind=spectral_kind)(x)
     return keras.Model(img, out, name=name)
