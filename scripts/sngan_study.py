@@ -33,6 +33,8 @@ VARIANTS = {  # name: (config, what differs from fashion32_long)
     "critic2": ("fashion32_critic2_long", "two critic steps per generator step (n_critic = 2)"),
     "ttur": ("fashion32_ttur_long", "SAGAN's two time scales: Adam (0, 0.9), lr 4e-4 for D, 1e-4 for G"),
     "w32": ("fashion32_w32_long", "twice the width (w = 32, both networks)"),
+    "reparam": ("fashion32_reparam_long", "the paper's spectral norm, W / sigma(W) in the forward pass, instead of "
+                                          "Keras' projection of the kernel"),
 }
 RUNS = {f"{d}_{v}_s0": (d, config, {}, 0) for v, (config, _) in VARIANTS.items() for d in DATASETS}
 OUT = Path("/work/runs/sngan")
