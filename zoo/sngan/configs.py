@@ -33,38 +33,33 @@ def _train(batch_size, epochs, steps_per_epoch):
 
 _W16 = {"image_size": 32, "width": 16, "latent_dim": 64}
 
+
+def _long(model, g_optimizer=_ADAM, d_optimizer=_ADAM):
+    """The presets' schedule: 8,000 steps of 64 with the generator's moving average (Keras ``use_ema``, 0.998,
+    written into the generator when fit ends), what took the GAN presets from fd 16-21 to 4-9."""
+    return {"model": dict(model), "train": {**_train(64, 80, 100), "d_optimizer": dict(d_optimizer),
+                                            "g_optimizer": {**g_optimizer, "use_ema": True, "ema_momentum": 0.998}}}
+
+
 CONFIGS = {
     "smoke": {"model": {"image_size": 16, "width": 4, "latent_dim": 8}, "train": _train(16, 2, 3)},
     "mnist32": {"model": dict(_W16), "train": _train(64, 10, 100)},
-    # the presets' recipe (issue 20): mnist32's network for 8,000 steps with the generator's moving average
-    # (Keras ``use_ema``, 0.998, written into the generator when fit ends), what took the GAN presets from fd 16-21
-    # to 4-9
-    "fashion32_long": {"model": dict(_W16),
-                       "train": {**_train(64, 80, 100), "g_optimizer": {**_ADAM, "use_ema": True,
-                                                                         "ema_momentum": 0.998}}},
+    # mnist32's network on the presets' schedule, Keras' spectral norm (the presets' recipe until
+    # fashion32_reparam_long)
+    "fashion32_long": _long(_W16),
     # fashion32_long with the standard (non-saturating) loss of Miyato et al.'s main experiments (their eq. 3), the
-    # loss of feature_conditioned_gan's presets: the hinge critic at w = 16 stalls (see the docstring)
-    "fashion32_nonsat_long": {"model": {**_W16, "loss": "non_saturating"},
-                              "train": {**_train(64, 80, 100), "g_optimizer": {**_ADAM, "use_ema": True,
-                                                                                "ema_momentum": 0.998}}},
+    # loss of feature_conditioned_gan's presets
+    "fashion32_nonsat_long": _long({**_W16, "loss": "non_saturating"}),
     # two ways to give the w = 16 critic more say: two critic steps per generator step, or the two time-scale
     # setting of SAGAN (Zhang et al. 2019, 4.: Adam beta_1 0, beta_2 0.9, lr 4e-4 for D and 1e-4 for G)
-    "fashion32_critic2_long": {"model": {**_W16, "n_critic": 2},
-                               "train": {**_train(64, 80, 100), "g_optimizer": {**_ADAM, "use_ema": True,
-                                                                                 "ema_momentum": 0.998}}},
-    "fashion32_ttur_long": {"model": dict(_W16),
-                            "train": {**_train(64, 80, 100),
-                                      "g_optimizer": {"learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9,
-                                                      "use_ema": True, "ema_momentum": 0.998},
-                                      "d_optimizer": {"learning_rate": 4e-4, "beta_1": 0.0, "beta_2": 0.9}}},
-    # fashion32_long with the paper's spectral norm (W / sigma(W) in the forward pass) instead of Keras' projection
-    "fashion32_reparam_long": {"model": {**_W16, "spectral": "reparam"},
-                               "train": {**_train(64, 80, 100), "g_optimizer": {**_ADAM, "use_ema": True,
-                                                                                 "ema_momentum": 0.998}}},
-    # fashion32_long at twice the width (a quarter of the paper's w = 64 -> a half)
-    "fashion32_w32_long": {"model": {**_W16, "width": 32},
-                           "train": {**_train(64, 80, 100), "g_optimizer": {**_ADAM, "use_ema": True,
-                                                                             "ema_momentum": 0.998}}},
+    "fashion32_critic2_long": _long({**_W16, "n_critic": 2}),
+    "fashion32_ttur_long": _long(_W16, g_optimizer={"learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9},
+                                 d_optimizer={"learning_rate": 4e-4, "beta_1": 0.0, "beta_2": 0.9}),
+    # the presets' recipe: fashion32_long with the paper's spectral norm (W / sigma(W) in the forward pass) instead
+    # of Keras' projection
+    "fashion32_reparam_long": _long({**_W16, "spectral": "reparam"}),
+    # fashion32_long at twice the width (half the paper's w = 64)
+    "fashion32_w32_long": _long({**_W16, "width": 32}),
     "cifar32": {"model": {"image_size": 32, "channels": 3, "width": 64, "latent_dim": 128},
                 "train": _train(64, 100, 1000)},
 }
