@@ -5,14 +5,14 @@
     python scripts/sngan_study.py report [--out /work/runs/sngan] [--only a,b]   # sngan_recipes.json + the table
 
 Every run: `sngan`'s standard CNN at w = 16, latent 64, batch 64, 8,000 steps (80 epochs of 100), the generator's
-moving average (momentum 0.998, written into the generator when ``fit`` ends), float32, seed 0; only the config
-differs (`zoo.sngan.configs`). The shipped presets' recipe (``fashion32_long``) is the first row, read from their
-cards. Measured as the preset cards are: fd_classifier (the Fréchet distance in the features of
-``zoo-cnn-<dataset>-v1``, not Inception) and improved precision / recall (k = 3) in the same features, 2,000
-``generate`` samples (seeds 0..) against 2,000 test images drawn with seed 0; the critic's last-epoch loss beside
-them (hinge: 2 when D(x) = D(G(z)); non-saturating: log 4 = 1.39 at D = 1/2), and the trained critic's logit gap:
-mean D(x) over the first 1,000 test images minus mean D(G(z)) over 1,000 samples (seed 0), in the units of the hinge's
-margin of 1.
+moving average (momentum 0.998, written into the generator when ``fit`` ends), float32, seed 0 (the presets' recipe,
+``fashion32_reparam_long``, also seed 1); only the config differs (`zoo.sngan.configs`). The shipped presets' recipe
+(``fashion32_long``) is the first row, read from their cards. Measured as the preset cards are: fd_classifier (the
+Fréchet distance in the features of ``zoo-cnn-<dataset>-v1``, not Inception) and improved precision / recall (k = 3)
+in the same features, 2,000 ``generate`` samples (seeds 0..) against 2,000 test images drawn with seed 0; the
+critic's last-epoch loss beside them (hinge: 2 when D(x) = D(G(z)); non-saturating: log 4 = 1.39 at D = 1/2), and
+the trained critic's logit gap: mean D(x) over the first 1,000 test images minus mean D(G(z)) over 1,000 samples
+(seed 0), in the units of the hinge's margin of 1.
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ VARIANTS = {  # name: (config, what differs from fashion32_long)
                                           "Keras' projection of the kernel"),
 }
 RUNS = {f"{d}_{v}_s0": (d, config, {}, 0) for v, (config, _) in VARIANTS.items() for d in DATASETS}
+RUNS.update({f"{d}_reparam_s1": (d, VARIANTS["reparam"][0], {}, 1) for d in DATASETS})  # the presets' recipe, seed 1
 OUT = Path("/work/runs/sngan")
 JSON = ROOT / "docs" / "results" / "candidates" / "sngan_recipes.json"
 
@@ -95,11 +96,12 @@ def report(out: Path, only=None):
     JSON.parent.mkdir(parents=True, exist_ok=True)
     JSON.write_text(json.dumps({"protocol": __doc__.split("\n\n", 2)[2].strip(), "machine": platform.platform(),
                                 "runs": done}, indent=1))
-    table = ["| data | config | what differs | fd_classifier | precision | recall | critic loss, last epoch | "
-             "D(x) - D(G(z)) |", "|---|---|---|---|---|---|---|---|"]
+    table = ["| data | config | what differs | seed | fd_classifier | precision | recall | critic loss, last epoch | "
+             "D(x) - D(G(z)) |", "|---|---|---|---|---|---|---|---|---|"]
     for name, r in sorted(done.items(), key=lambda kv: (kv[1]["dataset"], kv[0] != f"{kv[1]['dataset']}_hinge_s0")):
         d_loss, gap = (f"{r[k]:.2f}" if r.get(k) is not None else "" for k in ("d_loss_last_epoch", "logit_gap"))
-        table.append(f"| {DATASETS[r['dataset']]} | `{r['config']}` | {r['variant']} | {r['fd_classifier']:.2f} | "
+        table.append(f"| {DATASETS[r['dataset']]} | `{r['config']}` | {r['variant']} | {r.get('seed', 0)} | "
+                     f"{r['fd_classifier']:.2f} | "
                      f"{r['precision']:.2f} | {r['recall']:.2f} | {d_loss} | {gap} |")
     fill(ROOT / "docs" / "results" / "latent_distribution.md", {"sngan_recipes": "\n".join(table)})
     print("\n".join(table))
