@@ -43,6 +43,10 @@ MODELS = {"lggan": ("lggan", "fashion32", "fashion_mnist", "float32", None),
                                                                                  "clggan")},
           "dcgan_long": ("dcgan", "quick", "fashion_mnist", "auto", 56)}
 RUNS = {f"{name}_s{seed}": (*spec, seed) for name, spec in MODELS.items() for seed in SEEDS}
+# thesis section 8 (clggan vs lggan) at the presets' budget: three more seeds, which docs/results/growing.md reports
+# beside the study's seeds 0-2 (the summary and ema.md keep SEEDS)
+MORE_SEEDS = {"lggan_long": (3, 4, 5), "clggan_long": (3, 4, 5)}
+RUNS.update({f"{name}_s{seed}": (*MODELS[name], seed) for name, seeds in MORE_SEEDS.items() for seed in seeds})
 
 
 def sweep_callback(momenta=MOMENTA):
