@@ -136,15 +136,14 @@ def fidelity(docs: Path) -> dict:
             cfg = zoo.get_config(name, "fashion32")
             epochs = list(cfg["model"]["stage_epochs"])  # the last stage runs to the end of training
             epochs.append((runs[0]["epochs"] or cfg["train"]["epochs"]) - sum(epochs))
+            common = {"model": name, "budget": budget, "weights": weights, "stage_epochs": epochs,
+                      "bench_schedule_seconds": stage_seconds(bench, name, epochs, cfg["train"]["steps_per_epoch"]),
+                      "bench": {"file": f"bench/results/{bench_file}", "precision": bench["precision"]["policy"]}}
             study = [r for r in runs if r["seed"] in STUDY_SEEDS]
-            for key, group in ((f"{name}{suffix}", study), (f"{name}{suffix}_all_seeds", runs)):
-                if group is runs and len(runs) == len(study):
-                    continue
-                row = {"model": name, "budget": budget, "weights": weights,
-                       "seeds": sorted(r["seed"] for r in group),
-                       "bench_schedule_seconds": stage_seconds(bench, name, epochs, cfg["train"]["steps_per_epoch"]),
-                       "bench": {"file": f"bench/results/{bench_file}", "precision": bench["precision"]["policy"]},
-                       "stage_epochs": epochs, "run_wall_seconds": stats([r["wall_seconds"] for r in group])}
+            groups = {f"{name}{suffix}": study, **({f"{name}{suffix}_all_seeds": runs} if runs != study else {})}
+            for key, group in groups.items():
+                row = {**common, "seeds": sorted(r["seed"] for r in group),
+                       "run_wall_seconds": stats([r["wall_seconds"] for r in group])}
                 for metric in ("fd_classifier", "precision", "recall"):
                     row[metric] = stats([r["by_momentum"][weights][metric] for r in group])
                 if weights != "raw":

@@ -37,17 +37,21 @@ def _sigma(kernel, u, training):
     v^T W u with v = W u / |W u|, u' = W^T v / |W^T v| held constant in the gradient; u' is kept when training."""
     w = ops.reshape(kernel, (-1, ops.shape(u)[-1]))
     v = ops.stop_gradient(ops.normalize(ops.matmul(u, ops.transpose(w)), axis=-1))
-    u_new = ops.stop_gradient(ops.normalize(ops.matmul(v, w), axis=-1))
+    vw = ops.matmul(v, w)  # v^T W, once: the next u and (with the gradient through W) sigma
+    u_new = ops.stop_gradient(ops.normalize(vw, axis=-1))
     if training:
         u.assign(u_new)
-    return ops.squeeze(ops.matmul(ops.matmul(v, w), ops.transpose(u_new)))
+    return ops.sum(vw * u_new)
 
 
 class _Reparam:
-    """Mixin of `SNConv2D` / `SNDense`: a non-trainable power-iteration vector u beside the kernel."""
+    """Mixin of `SNConv2D` / `SNDense`: a non-trainable power-iteration vector u beside the kernel, one entry per
+    output unit (the kernel's last axis in both layouts)."""
 
-    def _add_u(self, n_out):
-        self.u = self.add_weight(shape=(1, n_out), initializer="random_normal", trainable=False, name="u")
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.u = self.add_weight(shape=(1, self.kernel.shape[-1]), initializer="random_normal", trainable=False,
+                                 name="u")
 
     def _normalized_kernel(self, training):
         return self.kernel / ops.cast(_sigma(self.kernel, self.u, training), self.kernel.dtype)
@@ -64,10 +68,6 @@ class _Reparam:
 class SNConv2D(_Reparam, layers.Conv2D):
     """`keras.layers.Conv2D` (channels last) run with W / sigma(W) (``spectral="reparam"``)."""
 
-    def build(self, input_shape):
-        super().build(input_shape)
-        self._add_u(self.filters)
-
     def call(self, inputs, training=False):
         out = self.convolution_op(inputs, self._normalized_kernel(training))
         return self.activation(ops.add(out, ops.reshape(self.bias, (1, 1, 1, self.filters))))
@@ -76,10 +76,6 @@ class SNConv2D(_Reparam, layers.Conv2D):
 @keras.saving.register_keras_serializable(package="zoo")
 class SNDense(_Reparam, layers.Dense):
     """`keras.layers.Dense` run with W / sigma(W) (``spectral="reparam"``)."""
-
-    def build(self, input_shape):
-        super().build(input_shape)
-        self._add_u(self.units)
 
     def call(self, inputs, training=False):
         return self.activation(ops.add(ops.matmul(inputs, self._normalized_kernel(training)), self.bias))
@@ -122,8 +118,6 @@ def sngan_generator(input_dim, image_size=32, channels=1, width=64, name="genera
 def sngan_discriminator(image_size=32, channels=1, width=64, name="discriminator", spectral_kind="projection"):
     """Images ``[B, H, W, channels]`` -> logits ``[B, 1]``; every kernel spectrally normalised (``spectral_kind``:
     one of `SPECTRAL`)."""
-    if spectral_kind not in SPECTRAL:
-        raise ValueError(f"spectral={spectral_kind!r}: use one of {SPECTRAL}.")
     n_down = check_image_size(image_size) - 2
     img = keras.Input((image_size, image_size, channels), name="image")
     x = img
