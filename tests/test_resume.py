@@ -74,6 +74,8 @@ CASES = [
     ("lsr_gan", "digits", dict(epochs=2, steps_per_epoch=4), (5, 7), "the epoch of the stage switch"),
     ("lsr_gan", "digits", dict(epochs=2, steps_per_epoch=4, vae_epochs=0), (2, 7), "stage 2"),
     ("latentgan_ae", "digits", dict(epochs=3, steps_per_epoch=5), (1, 14), "any step"),
+    # the paper's spectral norm: each layer's power-iteration u is state outside the optimizer
+    ("sngan", "digits", dict(epochs=3, steps_per_epoch=4, spectral="reparam"), (1, 11), "any step, reparam"),
 ]
 SLOW_CASES = {"mid-fade", "the epoch of the stage switch"}  # the default tier keeps one kill per model
 _REFERENCE = {}
