@@ -99,18 +99,23 @@ def stage_seconds(bench: dict, name: str, stage_epochs, steps_per_epoch: int) ->
 
 
 # (ema.json run prefix, generator weights, bench result at the budget's precision, what the budget is): the thesis'
-# claim at the recipe's own budget and at the presets' (3x the steps, the extra at the last stage, mixed precision,
-# the generator's moving average)
+# claim at the recipe's own budget, at the presets' (3x the steps, the extra at the last stage, mixed precision,
+# the generator's moving average), and at the presets' length in the thesis' stage proportions
 BUDGETS = {"fashion32": ("", "raw", "growing.json", "`fashion32`, 2,800 steps, float32, raw generator"),
            "fashion32_long": ("_long", "0.998", "growing_bf16.json", "`fashion32_long`, 8,400 steps, auto (bf16), "
-                                                                     "generator EMA 0.998 (the presets' recipe)")}
+                                                                     "generator EMA 0.998 (the presets' recipe)"),
+           "fashion32_thesis_long": ("_thesis_long", "0.998", "growing_bf16.json",
+                                     "`fashion32_thesis_long`, 8,400 steps in the thesis' proportions (6 + 3 x 12 "
+                                     "epochs), auto (bf16), generator EMA 0.998")}
 
 
 def fidelity(docs: Path) -> dict:
-    """clggan vs lggan at equal steps (thesis section 8: clgGAN trains faster with quality no worse), at two budgets:
-    ``fashion32`` (the raw generators of scripts/ema_study.py's ``lggan_s*`` / ``clggan_s*`` runs, float32) and
+    """clggan vs lggan at equal steps (thesis section 8: clgGAN trains faster with quality no worse), at three budgets:
+    ``fashion32`` (the raw generators of scripts/ema_study.py's ``lggan_s*`` / ``clggan_s*`` runs, float32),
     ``fashion32_long`` (its ``lggan_long_s*`` / ``clggan_long_s*`` runs, the presets' recipe: 42 epochs, auto
-    precision, the generator's moving average at momentum 0.998; the raw generator beside it), seeds 0-2 each (and a
+    precision, the generator's moving average at momentum 0.998; the raw generator beside it) and
+    ``fashion32_thesis_long`` (``*_thesis_long_s*``: the same 42 epochs and average in the thesis' stage
+    proportions, 6 + 3 x 12 epochs, half of each grown stage fading), seeds 0-2 each (and a
     row of every seed where the study ran more), fd_classifier / precision / recall from docs/results/ema.json; wall
     clock: each run's own (every run shared the 2 cores with one other training job for its whole length) and the
     schedule's: `bench/growing.py`'s per-stage median step, measured alone at the budget's precision
@@ -133,7 +138,7 @@ def fidelity(docs: Path) -> dict:
             runs = [r for k, r in sorted(ema["runs"].items()) if k.rsplit("_s", 1)[0] == name + suffix]
             if not runs:
                 continue
-            cfg = zoo.get_config(name, "fashion32")
+            cfg = zoo.get_config(name, runs[0]["config"])
             epochs = list(cfg["model"]["stage_epochs"])  # the last stage runs to the end of training
             epochs.append((runs[0]["epochs"] or cfg["train"]["epochs"]) - sum(epochs))
             common = {"model": name, "budget": budget, "weights": weights, "stage_epochs": epochs,
