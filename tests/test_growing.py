@@ -3,6 +3,9 @@ lggan, clggan): growth by dynamic reconstruction preserves the function and carr
 inside fit, under mixed precision, and across a SIGKILL before, during and after a fade.
 """
 
+import os
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -336,7 +339,7 @@ def test_growth_prepared_ahead_equals_synchronous_growth(name):
     while the stage before trains, and run there once on zero stand-ins of its variables so that TensorFlow
     instantiates it ahead, give the run that synchronous growth gives, bit for bit (weights, Adam slots, step
     counters, logged losses), and the prepared step is the one that runs (no retrace at the switch)."""
-    runs = {}
+    runs, nice = {}, os.getpriority(os.PRIO_PROCESS, 0)
     for ahead in (False, True):  # (a dataset reshuffles at each pass: one per run)
         data = (_images(48, 8) if name.startswith("clggan")
                 else zoo.load_dataset("swiss_roll", batch_size=64, seed=0).take(6))
@@ -353,6 +356,10 @@ def test_growth_prepared_ahead_equals_synchronous_growth(name):
     (a, _, logs_a), (b, schedule, logs_b) = runs[False], runs[True]
     assert a.stage == b.stage == 1 and len(schedule.ahead_seconds) == 1 and schedule.ahead_seconds[0] > 0
     assert schedule.ahead_warmed == [True]  # the step also ran once ahead, on stand-ins: nothing of the run moved
+    # the preparing thread ran at the lowest priority; the training thread's own is untouched
+    if sys.platform == "linux":  # (threads have their own nice values there)
+        assert schedule.ahead_nice == [19]
+    assert os.getpriority(os.PRIO_PROCESS, 0) == nice
     assert b.train_function is not None and b.generator is not None
     for key in ("g_loss", "d_loss"):
         np.testing.assert_array_equal(logs_a[key], logs_b[key])

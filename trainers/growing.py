@@ -136,10 +136,12 @@ class GrowthSchedule(keras.callbacks.Callback):
     thread while the stage before a growth trains, and TensorFlow instantiates that step there too, by running it
     once on stand-ins (`trainers.growth_ahead`), so the growth itself only carries the weights and optimizer state
     over: ``ahead_seconds`` keeps each preparation's wall clock, ``ahead_warmed`` whether its step was instantiated
-    ahead. The run is the same, bit for bit, as with ``ahead=False``. ``"auto"`` (the default) prepares ahead when
-    a GPU is visible, where the host's CPU is free while the step runs on the device; on a CPU-only machine the
-    preparation takes its CPU from the training step: on the 2-core VM (bench/growing.py) the pause at growth drops
-    from 4-5 s to under 0.5 s, the epoch before it slows by about as much.
+    ahead, ``ahead_nice`` the preparing thread's nice value (it runs at the lowest priority, so that the training
+    step keeps the cores, `trainers.growth_ahead.background_priority`). The run is the same, bit for bit, as with
+    ``ahead=False``. ``"auto"`` (the default) prepares ahead when a GPU is visible, where the host's CPU is free
+    while the step runs on the device; on a CPU-only machine the preparation takes its CPU from the training step:
+    on the 2-core VM (bench/growing.py) the pause at growth drops from 2-5 s to under 1 s, and the fit is no faster
+    (short stages: slower by about as much).
 
     Growing models add it themselves in ``fit`` when it is missing (`GrowingMixin`).
 
@@ -158,6 +160,7 @@ class GrowthSchedule(keras.callbacks.Callback):
             raise ValueError(f"ahead must be True, False or 'auto'; got {ahead!r}.")
         self.backup_dir, self.ahead = backup_dir, ahead
         self.growth_seconds, self.build_seconds, self.ahead_seconds, self.ahead_warmed = [], [], [], []
+        self.ahead_nice = []
         self._epoch, self._trigger, self._epoch_start, self._fade = 0, None, 0.0, None
         self._ahead, self._ahead_tried = Ahead(), -1
 
@@ -168,6 +171,7 @@ class GrowthSchedule(keras.callbacks.Callback):
             if prepared is not None:
                 self.ahead_seconds.append(prepared.seconds)
                 self.ahead_warmed.append(prepared.warmed)
+                self.ahead_nice.append(prepared.nice)
             self.model.grow(prepared)
             self._fade = None
 

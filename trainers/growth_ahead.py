@@ -25,8 +25,11 @@ one replica (the default strategy) in graph mode; otherwise growth stays synchro
 What it buys depends on spare CPU (bench/growing.py, cggan, 100-step stages, 2-core AMD EPYC VM, 3 interleaved
 pairs, bench/results/growing_cggan_100.json): the pause at each growth drops from 4.0-5.4 s to 0.19 s, but the
 fit's wall clock does not drop: the preparation's 6-9 s of Python and TensorFlow take their CPU (and Python's
-lock) from the steps of the stage before. Hence `GrowthSchedule`'s default ``ahead="auto"``: on where a GPU runs
-the step and leaves the host's CPU free.
+lock) from the steps of the stage before. At ``fashion32``'s own stage lengths in bf16, with the preparing thread
+at the lowest priority (`background_priority`), every growth of the four growing CNN models pauses 0.04-0.70 s
+against 1.8-5.5 s, and the fits' wall clocks are level within the VM's spread (bench/results/
+growing_fashion32_bf16.json, docs/results/growing.md). Hence `GrowthSchedule`'s default ``ahead="auto"``: on where
+a GPU runs the step and leaves the host's CPU free.
 """
 from __future__ import annotations
 
@@ -49,6 +52,7 @@ class PreparedStage:
     view: object  # the model at `stage`, the ``self`` of `train_function`
     seconds: float  # wall clock of the preparation (in the background)
     warmed: bool  # TensorFlow instantiated the traced step ahead too (`warm_up`)
+    nice: int | None  # the preparing thread's nice value (`background_priority`), None where it cannot be read
 
 
 NETWORK_OPTIMIZERS = (("generator", "g_optimizer"), ("discriminator", "d_optimizer"))
@@ -91,6 +95,28 @@ def stage_view(model, attributes: dict):
     return view
 
 
+BACKGROUND_NICE = 19  # the preparation's thread: the steps of the stage that is training come first
+
+
+def background_priority(nice=BACKGROUND_NICE) -> int | None:
+    """Lower the calling thread's CPU priority (Linux schedules threads by their own nice value; elsewhere, or where
+    it is refused, nothing changes). The preparation then runs on what the training step leaves of the CPU: its
+    Python tracing and TensorFlow's graph work wait while the step's kernels run, instead of taking cores from them.
+    Unprivileged, a thread's nice value only goes up, so `Ahead` runs each fit's preparations in a thread of its own.
+    Returns the thread's nice value after the change (None where it cannot be read)."""
+    import os
+    import threading
+
+    if not (hasattr(os, "setpriority") and hasattr(threading, "get_native_id")):
+        return None
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, nice)
+        return os.getpriority(os.PRIO_PROCESS, tid)
+    except OSError:
+        return None
+
+
 def prepare_next_stage(model, spec) -> PreparedStage:
     """Build the next stage's networks (the model's ``_next_networks``) and fresh optimizers, trace its train step
     for an iterator of type `spec` and have TensorFlow instantiate it (`warm_up`), without writing anything of the
@@ -98,6 +124,7 @@ def prepare_next_stage(model, spec) -> PreparedStage:
     from trainers.growing import fresh_optimizer
 
     start = time.perf_counter()
+    nice = background_priority()
     previous = keras.config.dtype_policy()  # thread-local in Keras: set here as `GrowingMixin.grow` sets it
     keras.config.set_dtype_policy(model.generator.dtype_policy)
     try:
@@ -111,7 +138,7 @@ def prepare_next_stage(model, spec) -> PreparedStage:
     finally:
         keras.config.set_dtype_policy(previous)
     return PreparedStage(model.stage + 1, networks, optimizers, train_function, view, time.perf_counter() - start,
-                         warmed)
+                         warmed, nice)
 
 
 def shadow_captures(concrete):
