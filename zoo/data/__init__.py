@@ -120,7 +120,9 @@ def load_dataset(name: str, split: str = "train", batch_size: int = 64, *, image
         batch_size: the GLOBAL batch size; under a strategy with n replicas each gets batch_size / n.
         image_size: resize images to this side (bilinear, antialiased); None keeps the native size.
         with_labels: yield ``(x, y)`` (labels, mixture component, or CelebA's 40 attributes) instead of ``x``.
-        shuffle: shuffle (default: True for train). Seeded by `seed`, reshuffled every epoch.
+        shuffle: shuffle (default: True for train). Seeded by `seed`, reshuffled every epoch. Without ``repeat``
+            this is tf.data's shuffle buffer, whose order also depends on TensorFlow's global seed
+            (``tf.random.set_seed`` / ``keras.utils.set_random_seed``); a repeated stream's is `seed`'s alone.
         repeat: repeat forever (then pass ``steps_per_epoch`` to fit). A repeated stream is addressed by position:
             its order is a function of ``(seed, pass over the data)`` alone (`positioned`), never of how many
             times this process iterated it, so a resumed run sees the batches the uninterrupted one saw.
