@@ -43,16 +43,15 @@ MODELS = {"lggan": ("lggan", "fashion32", "fashion_mnist", "float32", None),
                                                                                  "clggan")},
           "dcgan_long": ("dcgan", "quick", "fashion_mnist", "auto", 56)}
 RUNS = {f"{name}_s{seed}": (*spec, seed) for name, spec in MODELS.items() for seed in SEEDS}
-# thesis section 8 (clggan vs lggan) at the presets' budget: three more seeds, which docs/results/growing.md reports
-# beside the study's seeds 0-2 (the summary and ema.md keep SEEDS)
-MORE_SEEDS = {"lggan_long": (3, 4, 5), "clggan_long": (3, 4, 5)}
-RUNS.update({f"{name}_s{seed}": (*MODELS[name], seed) for name, seeds in MORE_SEEDS.items() for seed in seeds})
-# ... and at the presets' length in the thesis' stage proportions (fashion32_thesis_long: 6 + 3 x 12 epochs), a
-# budget chosen before it was run; its config's own moving average runs beside the sweep and is not measured.
-# Seeds 3-5 were added after seeds 0-2 left clggan's gap (2.0) inside lggan's spread (2.8), as for *_long
-THESIS_LONG = {f"{m}_thesis_long": (m, "fashion32_thesis_long", "fashion_mnist", "auto", None) for m in ("lggan",
-                                                                                                      "clggan")}
-RUNS.update({f"{name}_s{seed}": (*spec, seed) for name, spec in THESIS_LONG.items() for seed in SEEDS + (3, 4, 5)})
+# thesis section 8 (clggan vs lggan), which docs/results/growing.md reports (the summary and ema.md keep MODELS x
+# SEEDS): name: (spec, seeds). At the presets' budget three more seeds; at the presets' length in the thesis' stage
+# proportions (fashion32_thesis_long: 6 + 3 x 12 epochs, a budget chosen before it was run; its config's own moving
+# average runs beside the sweep and is not measured) seeds 0-5. Seeds 3-5 were added in both after seeds 0-2 left
+# clggan's gap inside lggan's seed spread
+SECTION8 = {**{f"{m}_long": (MODELS[f"{m}_long"], (3, 4, 5)) for m in ("lggan", "clggan")},
+            **{f"{m}_thesis_long": ((m, "fashion32_thesis_long", "fashion_mnist", "auto", None), SEEDS + (3, 4, 5))
+               for m in ("lggan", "clggan")}}
+RUNS.update({f"{name}_s{seed}": (*spec, seed) for name, (spec, seeds) in SECTION8.items() for seed in seeds})
 
 
 def sweep_callback(momenta=MOMENTA):
@@ -138,6 +137,8 @@ def measure(name, out: Path) -> dict:
 
 
 def report(out: Path):
+    from markdown_tables import seed_stats
+
     path = ROOT / "docs" / "results" / "ema.json"
     done = json.loads(path.read_text())["runs"] if path.exists() else {}
     for name in RUNS:
@@ -151,12 +152,8 @@ def report(out: Path):
             continue
         summary[model] = {"seeds": [r["seed"] for r in runs], "by_momentum": {}}
         for key in runs[0]["by_momentum"]:
-            cell = {}
-            for metric in ("fd_classifier", "precision", "recall"):
-                vals = np.array([r["by_momentum"][key][metric] for r in runs])
-                cell[metric] = {"mean": float(vals.mean()), "std": float(vals.std(ddof=1)) if len(vals) > 1 else None,
-                                "values": vals.tolist()}
-            summary[model]["by_momentum"][key] = cell
+            summary[model]["by_momentum"][key] = {metric: seed_stats([r["by_momentum"][key][metric] for r in runs])
+                                                   for metric in ("fd_classifier", "precision", "recall")}
     result = {"protocol": __doc__.split("\n\n", 2)[2].strip(), "momenta": MOMENTA,
               "machine": f"{platform.machine()}, 2 CPU cores, no GPU", "summary": summary, "runs": done}
     path.write_text(json.dumps(result, indent=1, default=str))

@@ -121,21 +121,16 @@ def fidelity(docs: Path) -> dict:
     schedule's: `bench/growing.py`'s per-stage median step, measured alone at the budget's precision
     (bench/results/growing.json: float32; growing_bf16.json: mixed_bfloat16), times the schedule's steps, plus the
     growths."""
-    import numpy as np
-
     import zoo
-    from markdown_tables import fill
-
-    def stats(values):
-        v = np.array(values, dtype=float)
-        return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else None, "values": v.tolist()}
+    from markdown_tables import fill, run_group, seed_stats as stats
 
     ema = json.loads((docs / "ema.json").read_text())
+    benches = {f: json.loads((ROOT / "bench" / "results" / f).read_text()) for _, _, f, _ in BUDGETS.values()}
     rows = {}
     for budget, (suffix, weights, bench_file, _) in BUDGETS.items():
-        bench = json.loads((ROOT / "bench" / "results" / bench_file).read_text())
+        bench = benches[bench_file]
         for name in FIDELITY:
-            runs = [r for k, r in sorted(ema["runs"].items()) if k.rsplit("_s", 1)[0] == name + suffix]
+            runs = [r for k, r in sorted(ema["runs"].items()) if run_group(k) == name + suffix]
             if not runs:
                 continue
             cfg = zoo.get_config(name, runs[0]["config"])

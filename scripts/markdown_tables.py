@@ -1,6 +1,6 @@
 """The study scripts' one way of writing numbers into the docs: each table replaces the text between
 ``<!-- begin:KEY -->`` and ``<!-- end:KEY -->`` in a markdown file, so the prose around it stays hand-written; and
-their shared helpers: seed summaries (`seed_groups`, `mean_std`), a run's last logged epoch and the
+their shared helpers: seed summaries (`seed_groups`, `mean_std`, `seed_stats`), a run's last logged epoch and the
 ``train|report [--out D] [--only a,b]`` command line (`study_main`)."""
 from __future__ import annotations
 
@@ -39,6 +39,12 @@ def seed_groups(res: dict, keys) -> dict:
             if v:
                 out[group][key] = {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1))}
     return out
+
+
+def seed_stats(values) -> dict:
+    """``{"mean", "std" (sample; None for one value), "values"}`` of one metric over a group's seeds."""
+    v = np.array(values, dtype=float)
+    return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else None, "values": v.tolist()}
 
 
 def pct(v) -> str:

@@ -159,8 +159,7 @@ class GrowthSchedule(keras.callbacks.Callback):
         if ahead not in (True, False, "auto"):
             raise ValueError(f"ahead must be True, False or 'auto'; got {ahead!r}.")
         self.backup_dir, self.ahead = backup_dir, ahead
-        self.growth_seconds, self.build_seconds, self.ahead_seconds, self.ahead_warmed = [], [], [], []
-        self.ahead_nice = []
+        self.growth_seconds, self.build_seconds, self._prepared = [], [], []  # (seconds, warmed, nice) per growth
         self._epoch, self._trigger, self._epoch_start, self._fade = 0, None, 0.0, None
         self._ahead, self._ahead_tried = Ahead(), -1
 
@@ -169,11 +168,21 @@ class GrowthSchedule(keras.callbacks.Callback):
         while self.model.stage < target:
             prepared = self._ahead.take(self.model.stage + 1)
             if prepared is not None:
-                self.ahead_seconds.append(prepared.seconds)
-                self.ahead_warmed.append(prepared.warmed)
-                self.ahead_nice.append(prepared.nice)
+                self._prepared.append((prepared.seconds, prepared.warmed, prepared.nice))
             self.model.grow(prepared)
             self._fade = None
+
+    @property
+    def ahead_seconds(self) -> list:
+        return [p[0] for p in self._prepared]
+
+    @property
+    def ahead_warmed(self) -> list:
+        return [p[1] for p in self._prepared]
+
+    @property
+    def ahead_nice(self) -> list:
+        return [p[2] for p in self._prepared]
 
     def _prepare_ahead(self):
         """As soon as a stage's step has been traced (after the stage's first batch), start preparing the next stage,

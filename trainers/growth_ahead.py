@@ -34,6 +34,8 @@ a GPU runs the step and leaves the host's CPU free.
 from __future__ import annotations
 
 import dataclasses
+import os
+import threading
 import time
 import warnings
 
@@ -104,9 +106,6 @@ def background_priority(nice=BACKGROUND_NICE) -> int | None:
     Python tracing and TensorFlow's graph work wait while the step's kernels run, instead of taking cores from them.
     Unprivileged, a thread's nice value only goes up, so `Ahead` runs each fit's preparations in a thread of its own.
     Returns the thread's nice value after the change (None where it cannot be read)."""
-    import os
-    import threading
-
     if not (hasattr(os, "setpriority") and hasattr(threading, "get_native_id")):
         return None
     tid = threading.get_native_id()
