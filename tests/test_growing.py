@@ -193,6 +193,48 @@ def test_growth_preserves_both_networks_and_carries_weights_bit_identically(name
         assert carried >= 10
 
 
+@pytest.mark.parametrize("name", slow_unless(["cggan", "clggan"], {"clggan"}))
+def test_copy_growth_keeps_the_function_starts_new_channels_as_copies_and_averages_follow(name):
+    """channel_growth="copy" (Net2WiderNet): without noise the grown networks equal the old ones at every stage
+    (with beta at 1, not 0), every new filter is a copy of a trained one, and the generator's moving average moves
+    with the weights; with noise the copies differ, so they can learn different features."""
+    model = _model(name, channel_growth="copy", copy_noise=0.0)
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99, use_ema=True, ema_momentum=0.9),
+                  d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99))
+    for _ in range(len(model.plan) - 1):
+        _train_steps(model)
+        model.set_fade(1.0)
+        old_res, z = model.plan[model.stage].resolution, model.sample_latent(16, tf.constant([3, 4]))
+        x_old = _images(16, old_res, seed=9)
+        g_before, d_before = model.generator(z).numpy(), model.discriminator(x_old).numpy()
+        kernel = model.generator.get_layer("g4_conv").kernel
+        old_kernel = kernel.numpy().copy()
+        opt = model.g_optimizer  # fit ended by writing the average into the weights: set one apart from them
+        old_gap = np.random.default_rng(model.stage).normal(0, 0.01, old_kernel.shape).astype(np.float32)
+        opt._model_variables_moving_average[opt._get_variable_index(kernel)].assign(old_kernel + old_gap)
+        model.grow()
+        factor = model.plan[model.stage].resolution // old_res
+        assert model.fades()["beta"] == 1.0 and model.fades()["alpha"] == 0.0
+        z_new = model.sample_latent(16, tf.constant([3, 4]))
+        np.testing.assert_allclose(model.generator(z_new).numpy(), upsample(g_before, factor), atol=1e-5)
+        np.testing.assert_allclose(model.discriminator(np.asarray(upsample(x_old, factor))).numpy(), d_before,
+                                   atol=1e-5)
+        new = model.generator.get_layer("g4_conv").kernel
+        c_in, c_out = old_kernel.shape[2:]
+        assert new.shape[3] == 2 * c_out  # every 4x4 channel doubled: channel c + j copies channel j, read half
+        np.testing.assert_allclose(new.numpy()[:, :, :c_in, c_out:], old_kernel / 2, rtol=1e-6)
+        opt = model.g_optimizer
+        gap = opt._model_variables_moving_average[opt._get_variable_index(new)].numpy() - new.numpy()
+        np.testing.assert_allclose(gap[:, :, :c_in, c_out:], old_gap / 2, atol=1e-6)
+        np.testing.assert_allclose(gap[:, :, :c_in, :c_out], old_gap / 2, atol=1e-6)
+    noisy = _model(name, channel_growth="copy", copy_noise=0.1)
+    _train_steps(noisy)
+    noisy.grow()
+    k = noisy.generator.get_layer("g4_conv").kernel.numpy()
+    c_out = k.shape[3] // 2
+    assert 0 < np.abs(k[..., c_out:] - k[..., :c_out]).max() < 0.5 * np.abs(k).max()
+
+
 def test_bgan_is_the_final_network_and_cannot_grow():
     bgan, clggan = _model("bgan"), _model("clggan", stage=2)
     assert len(bgan.plan) == 1 and bgan.plan[0] == clggan.plan[-1]
@@ -333,7 +375,8 @@ def test_a_mixed_precision_model_grows_mixed_after_the_global_policy_is_restored
     assert got == want and "bfloat16" in got.values()
 
 
-@pytest.mark.parametrize("name", slow_unless(["clggan", "growing_mlp_gan", "clggan/mixed_float16"], {"clggan"}))
+@pytest.mark.parametrize("name", slow_unless(["clggan", "growing_mlp_gan", "clggan/mixed_float16", "clggan/copy"],
+                                             {"clggan"}))
 def test_growth_prepared_ahead_equals_synchronous_growth(name):
     """`trainers.growth_ahead`: the next stage's networks, optimizers and traced step made in a background thread
     while the stage before trains, and run there once on zero stand-ins of its variables so that TensorFlow
@@ -345,8 +388,10 @@ def test_growth_prepared_ahead_equals_synchronous_growth(name):
         data = (_images(48, 8) if name.startswith("clggan")
                 else zoo.load_dataset("swiss_roll", batch_size=64, seed=0).take(6))
         if name.startswith("clggan"):  # under mixed_float16 the optimizers are LossScaleOptimizers
+            variant = name.partition("/")[2]
             model, _ = build_compiled("clggan", "smoke", stage_epochs=(2,), fade_epochs=1, seed=0,
-                                      precision=name.partition("/")[2] or "float32")
+                                      precision=variant if variant == "mixed_float16" else "float32",
+                                      channel_growth="copy" if variant == "copy" else "fade")
         else:
             model = zoo.build_model(name, config="smoke", stage_epochs=(2,), seed=0)
             model.compile(g_optimizer="rmsprop", d_optimizer="rmsprop")

@@ -93,14 +93,14 @@ def carry_optimizer_state(old_opt, new_opt, pairs, new_vars, reset=False):
         new_opt_inner.iterations.assign(old_opt.iterations)
     else:
         new_opt_inner = new_opt
-    if getattr(new_opt_inner, "use_ema", False):  # the generator's EMA (`trainers.base.Model.finalize_ema`):
-        averages = new_opt_inner._model_variables_moving_average  # a new entry starts at its variable's value,
-        for var in new_vars:  # as Keras' EMA starts at step 0, and the carried ones keep their average
-            averages[new_opt_inner._get_variable_index(var)].assign(var)
-        if not reset:
-            for old_var, new_var in pairs:
-                copy_into_leading_slice(old_opt._model_variables_moving_average[old_opt._get_variable_index(old_var)],
-                                        averages[new_opt_inner._get_variable_index(new_var)])
+    averages = moving_averages(new_opt_inner, new_vars)  # the generator's EMA (`trainers.base.Model.finalize_ema`):
+    for var in new_vars:  # a new entry starts at its variable's value, as Keras' EMA starts at step 0, and the
+        if id(var) in averages:  # carried ones keep their average
+            averages[id(var)].assign(var)
+    if averages and not reset:
+        old_averages = moving_averages(old_opt, [old_var for old_var, _ in pairs])
+        for old_var, new_var in pairs:
+            copy_into_leading_slice(old_averages[id(old_var)], averages[id(new_var)])
     if reset:
         return new_opt
     for name in SLOT_LISTS:  # Adam's / RMSprop's per-variable slot lists (Keras 3 keeps them private)
@@ -111,6 +111,16 @@ def carry_optimizer_state(old_opt, new_opt, pairs, new_vars, reset=False):
             copy_into_leading_slice(old_slots[old_opt._get_variable_index(old_var)],
                                     new_slots[new_opt_inner._get_variable_index(new_var)], fill=0.0)
     return new_opt
+
+
+def moving_averages(opt, variables) -> dict:
+    """``{id(variable): its moving average variable}`` in `opt`'s EMA (``use_ema``); {} for an optimizer without
+    one (or None). A LossScaleOptimizer's EMA lives in its inner optimizer."""
+    if isinstance(opt, keras.optimizers.LossScaleOptimizer):
+        opt = opt.inner_optimizer
+    if opt is None or not getattr(opt, "use_ema", False):
+        return {}
+    return {id(v): opt._model_variables_moving_average[opt._get_variable_index(v)] for v in variables}
 
 
 def rebuild_optimizer(old_opt, pairs, new_vars, reset=False):

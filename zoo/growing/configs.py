@@ -11,6 +11,10 @@
 * ``fashion32_thesis_long``: ``fashion32_long``'s 8,400 steps and moving average in the thesis' proportions
   (7.2.3: the first network 4 epochs, each grown one 8, half of them fading) instead of the extra steps at the last
   stage: 6 + 3 x 12 epochs, 6 fading; thesis section 8's clggan vs lggan comparison in docs/results/growing.md.
+* ``fashion32_thesis_long_copy`` (cggan, clggan, whose channels grow): ``fashion32_thesis_long`` with
+  ``channel_growth="copy"``: new channels start as noisy copies of trained ones (Net2WiderNet,
+  `zoo.growing.widen`) instead of fading in from random, the deviation from the thesis measured in
+  docs/results/growing.md.
 * ``smoke``: 8x8, two stages (the second fades over its 2 epochs), a few steps, for tests.
 """
 from __future__ import annotations
@@ -39,15 +43,19 @@ def _train(batch_size, epochs, steps_per_epoch, optimizer):
 def for_model(name: str) -> dict:
     """The named configs of growing model `name`."""
     fast_adam = dict(THESIS_ADAM, learning_rate=5e-4)
+    # the same 42 epochs as fashion32_long in the thesis' 1 : 2 : 2 : 2 (first : grown), half of each grown stage fading
+    thesis_long = _config(name, 32, 1, 8, 64, 64, 4, 6, 12, 6, dict(
+        _train(32, 42, 200, fast_adam), g_optimizer=dict(fast_adam, use_ema=True, ema_momentum=0.998)))
+    copy = {"fashion32_thesis_long_copy": {"model": dict(thesis_long["model"], channel_growth="copy"),
+                                           "train": thesis_long["train"]}} if name in ("cggan", "clggan") else {}
     return {
         "smoke": _config(name, 8, 1, 4, 8, 8, 2, 1, 2, 2, _train(8, 3, 3, THESIS_ADAM)),
         # 4 stages x (first 2 epochs, then 4 per grown stage: 2 fading, 2 stable) = 14 epochs.
         "fashion32": _config(name, 32, 1, 8, 64, 64, 4, 2, 4, 2, _train(32, 14, 200, fast_adam)),
         "fashion32_long": _config(name, 32, 1, 8, 64, 64, 4, 2, 4, 2, dict(
             _train(32, 42, 200, fast_adam), g_optimizer=dict(fast_adam, use_ema=True, ema_momentum=0.998))),
-        # the same 42 epochs in the thesis' 1 : 2 : 2 : 2 (first : grown) with half of each grown stage fading
-        "fashion32_thesis_long": _config(name, 32, 1, 8, 64, 64, 4, 6, 12, 6, dict(
-            _train(32, 42, 200, fast_adam), g_optimizer=dict(fast_adam, use_ema=True, ema_momentum=0.998))),
+        "fashion32_thesis_long": thesis_long,
+        **copy,
         # thesis 7.2.3: 44 epochs = 4 + 5 x 8; epochs are passes over CelebA's 162,770 training images.
         "celeba128": _config(name, 128, 3, 8, 256, 256, 6, 4, 8, 4, _train(16, 44, None, THESIS_ADAM)),
     }

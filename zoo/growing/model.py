@@ -4,14 +4,16 @@ clggan. One class does the work (`GrowingConvGAN`); the registered subclasses on
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from trainers.adversarial import AdversarialModel
-from trainers.growing import GrowingMixin, replace_networks, transfer_by_name
+from trainers.growing import GrowingMixin, moving_averages, replace_networks, transfer_by_name
 from zoo.growing import configs
 from zoo.growing.layers import FadedLayer, MinibatchStd, downsample, upsample
 from zoo.growing.networks import build_discriminator, build_generator, make_plan
 from zoo.growing.signatures import walk_block_signatures
+from zoo.growing.widen import copy_channels, widen_averages
 from zoo.registry import register_model
 from zoo.base import ZooModel
 from zoo.signatures import Limits
@@ -32,7 +34,9 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
     * tau (0 -> 1/2) mixes the minibatch std of old and new channels (eq. 15).
 
     Right after growth (all fades 0) G_new(z) = upsample(G_old(z[:k])) and D_new(x) = D_old(avgpool(x)) (or D_old(x)
-    when the resolution did not grow): `tests/test_growing_cnn.py` checks it to 1e-5 at every stage of every model.
+    when the resolution did not grow): `tests/test_growing.py` checks it to 1e-5 at every stage of every model.
+    ``channel_growth="copy"`` replaces beta's fade-in of random channels by copies of trained ones (Net2WiderNet,
+    `zoo.growing.widen`), which keeps the same identity without beta (up to the copies' symmetry-breaking noise).
 
     The prior (7.2.3): z ~ N(0, I_256) normalised to unit length per sample; a model with k latent dimensions takes
     the first k entries, so the same draw feeds every stage. Loss: WGAN-GP, lambda 10, one critic step per G step.
@@ -49,6 +53,11 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
         fade_epochs: epochs over which the fades of a new stage go from 0 to their end (thesis 4); the rest of the
             stage is stable.
         reset_optimizer: restart the optimizers at growth (thesis code) instead of carrying their moments.
+        channel_growth: ``"fade"`` (the thesis, 6.2.7): new channels start random and fade in with beta;
+            ``"copy"``: they start as noisy copies of trained channels, the network's function kept by dividing
+            what the next layer reads from them (Net2WiderNet, `zoo.growing.widen`), and beta stays 1.
+        copy_noise: with ``"copy"``, the symmetry-breaking noise on a copied filter, in units of its layer's kernel
+            standard deviation.
         stage: the stage to build at (``get_config`` records the current one, so a grown model reloads).
         **kwargs: `trainers.AdversarialModel` arguments (default loss ``wasserstein``, gp_weight 10).
 
@@ -61,7 +70,8 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
     data_crop = "growing"  # CelebA / image folders: the thesis' centre 128x128 crop (zoo.data.images)
 
     def __init__(self, image_size=32, channels=1, latent_start=None, latent_end=64, base_channels=None,
-                 prior_dim=256, stage_epochs=None, fade_epochs=1, reset_optimizer=False, stage=0, **kwargs):
+                 prior_dim=256, stage_epochs=None, fade_epochs=1, reset_optimizer=False, channel_growth="fade",
+                 copy_noise=0.1, stage=0, **kwargs):
         self.plan = make_plan(self.KIND, image_size, latent_start, latent_end, base_channels)
         n = len(self.plan)
         stage_epochs = tuple(int(e) for e in (stage_epochs if stage_epochs is not None else (1,) * (n - 1)))
@@ -73,6 +83,9 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
                              f"{stage_epochs[1:]}.")
         if prior_dim < latent_end:
             raise ValueError(f"prior_dim={prior_dim} must be >= latent_end={latent_end}.")
+        if channel_growth not in ("fade", "copy") or not float(copy_noise) >= 0:
+            raise ValueError(f"channel_growth must be 'fade' (the thesis) or 'copy' (Net2WiderNet) and copy_noise >= 0;"
+                             f" got {channel_growth!r} and {copy_noise!r}.")
         if not 0 <= int(stage) < n:
             raise ValueError(f"stage must be in 0..{n - 1}; got {stage}.")
         kwargs.setdefault("loss", "wasserstein")
@@ -82,6 +95,7 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
         self.latent_start, self.latent_end, self.base_channels = latent_start, int(latent_end), base_channels
         self.stage_epochs, self.fade_epochs = stage_epochs, int(fade_epochs)
         self.reset_optimizer = bool(reset_optimizer)
+        self.channel_growth, self.copy_noise = channel_growth, float(copy_noise)
         self.stage = int(stage)
         # alpha of the real-image blend (the networks' fades live in their layers)
         self.real_alpha = keras.Variable(1.0, trainable=False, name="real_alpha")
@@ -95,7 +109,8 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
         config.update(image_size=self.image_size, channels=self.channels, latent_start=self.latent_start,
                       latent_end=self.latent_end, base_channels=self.base_channels, prior_dim=self.prior_dim,
                       stage_epochs=self.stage_epochs, fade_epochs=self.fade_epochs,
-                      reset_optimizer=self.reset_optimizer, stage=self.stage)
+                      reset_optimizer=self.reset_optimizer, channel_growth=self.channel_growth,
+                      copy_noise=self.copy_noise, stage=self.stage)
         return config
 
     # ------------------------------------------------------------------ prior
@@ -138,11 +153,13 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
                 if hasattr(layer, "set_fade")]
 
     def set_fade(self, fade):
-        """alpha = beta = f, tau = f / 2 (thesis 7.2.3: beta, alpha 0 -> 1 and tau 0 -> 0.5 over the same epochs)."""
+        """alpha = beta = f, tau = f / 2 (thesis 7.2.3: beta, alpha 0 -> 1 and tau 0 -> 0.5 over the same epochs);
+        with ``channel_growth="copy"`` beta stays 1 (the copied channels are in use from the growth on)."""
         fade = float(fade)
         self.real_alpha.assign(fade)
         for layer in self.fade_layers():
-            layer.set_fade(fade)
+            if not (self.channel_growth == "copy" and isinstance(layer, FadedLayer)):
+                layer.set_fade(fade)
 
     def fades(self) -> dict:
         """The current ``{"alpha", "beta", "tau"}`` (beta of the first masked layer, or 1 when nothing is masked)."""
@@ -174,8 +191,16 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
         generator, discriminator = networks["generator"], networks["discriminator"]
         pairs = {"generator": transfer_by_name(self.generator, generator),
                  "discriminator": transfer_by_name(self.discriminator, discriminator)}
+        copied, old_averages = [], {}
+        if self.channel_growth == "copy":
+            rng = np.random.default_rng([self.seed, self.stage + 1])
+            copied = copy_channels(self.generator, generator, self.copy_noise, rng)
+            copy_channels(self.discriminator, discriminator, self.copy_noise, rng)
+            old_averages = moving_averages(getattr(self, "g_optimizer", None), [v for v, _, _ in copied])
         replace_networks(self, pairs, generator, discriminator, reset_optimizer=self.reset_optimizer,
                          prepared=prepared)
+        if old_averages and not self.reset_optimizer:
+            widen_averages(old_averages, moving_averages(self.g_optimizer, [v for _, v, _ in copied]), copied)
         self.set_fade(0.0)
 
 
