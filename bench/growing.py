@@ -4,6 +4,8 @@
                             [--out bench/results/growing.json]
     python bench/growing.py --steps 100 --models cggan --repeats 3 --out bench/results/growing_cggan_100.json
     python bench/growing.py --full --modes ahead --models lggan,clggan --out bench/results/growing_fashion32.json
+    python bench/growing.py --models clggan,clggan:copy --modes synchronous --repeats 3 \
+                            --out bench/results/growing_copy_bf16.json    # channel_growth="copy" beside "fade"
     python bench/growing.py --markdown bench/results/growing.json --fill growth40   # the table into growing.md
 
 Each model runs its ``fashion32`` config on Fashion-MNIST 32x32 (batch 32) with every stage shortened to one epoch
@@ -60,10 +62,14 @@ class StepTimes(keras.callbacks.Callback):
 
 def bench(name, steps, precision, ahead=True, full=False):
     """One fit; `full`: ``fashion32``'s own schedule (its stage epochs and fades, 200 steps an epoch) up to one epoch
-    into the last stage, else every stage one epoch of `steps`."""
+    into the last stage, else every stage one epoch of `steps`. ``MODEL:copy`` is MODEL with
+    ``channel_growth="copy"`` (`zoo.growing.widen`)."""
+    name, _, variant = name.partition(":")
     cfg = zoo.get_config(name, "fashion32")
     n = len(cfg["model"]["stage_epochs"]) + 1
     shortened = {} if full else {"stage_epochs": (1,) * (n - 1), "fade_epochs": 1}
+    if variant:
+        shortened["channel_growth"] = variant
     model, _ = build_compiled(name, "fashion32", precision=precision, **shortened)
     epochs, steps = (sum(cfg["model"]["stage_epochs"]) + 1, cfg["train"]["steps_per_epoch"]) if full else (n, steps)
     batch = cfg["train"]["batch_size"]
@@ -138,19 +144,20 @@ def main():
            else f"every stage one epoch of {args.steps} steps",
            "precision": resolve_precision(args.precision).record(), "models": {}, "synchronous": {},
            "fit_seconds": {}}
-    for name in args.models.split(","):
-        if not set(args.modes.split(",")) <= {"ahead", "synchronous"}:
-            p.error(f"--modes takes ahead, synchronous or both (comma-separated); got {args.modes!r}")
-        modes = [m == "ahead" for m in args.modes.split(",")]
-        runs = {ahead: [] for ahead in modes}
-        for r in range(args.repeats):
-            for ahead in (modes[::-1] if r % 2 else modes):  # interleaved, the order alternating
-                runs[ahead].append(bench(name, args.steps, args.precision, ahead, args.full))
+    if not set(args.modes.split(",")) <= {"ahead", "synchronous"}:
+        p.error(f"--modes takes ahead, synchronous or both (comma-separated); got {args.modes!r}")
+    modes, names = [m == "ahead" for m in args.modes.split(",")], args.models.split(",")
+    runs = {name: {ahead: [] for ahead in modes} for name in names}
+    for r in range(args.repeats):  # interleaved: every model and mode once per repeat, the order alternating
+        for name in (names[::-1] if r % 2 else names):
+            for ahead in (modes[::-1] if r % 2 else modes):
+                runs[name][ahead].append(bench(name, args.steps, args.precision, ahead, args.full))
+    for name in names:
         for ahead, key in ((True, "models"), (False, "synchronous")):
-            if ahead not in runs:
+            if ahead not in runs[name]:
                 continue
-            fits = [f for _, f in runs[ahead]]
-            best = sorted(runs[ahead], key=lambda run: run[1])[len(fits) // 2][0]  # the median fit's stages
+            fits = [f for _, f in runs[name][ahead]]
+            best = sorted(runs[name][ahead], key=lambda run: run[1])[len(fits) // 2][0]  # the median fit's stages
             out[key][name] = best
             out["fit_seconds"].setdefault(name, {})["ahead" if ahead else "synchronous"] = fits
         print(name, json.dumps({k: out[k].get(name) for k in ("models", "synchronous", "fit_seconds")}, indent=1),

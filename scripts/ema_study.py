@@ -50,7 +50,9 @@ RUNS = {f"{name}_s{seed}": (*spec, seed) for name, spec in MODELS.items() for se
 # clggan's gap inside lggan's seed spread
 SECTION8 = {**{f"{m}_long": (MODELS[f"{m}_long"], (3, 4, 5)) for m in ("lggan", "clggan")},
             **{f"{m}_thesis_long": ((m, "fashion32_thesis_long", "fashion_mnist", "auto", None), SEEDS + (3, 4, 5))
-               for m in ("lggan", "clggan")}}
+               for m in ("lggan", "clggan")},
+            "clggan_thesis_long_copy": (("clggan", "fashion32_thesis_long_copy", "fashion_mnist", "auto", None),
+                                        SEEDS + (3, 4, 5))}
 RUNS.update({f"{name}_s{seed}": (*spec, seed) for name, (spec, seeds) in SECTION8.items() for seed in seeds})
 
 
@@ -67,20 +69,28 @@ def sweep_callback(momenta=MOMENTA):
 
         def on_train_batch_begin(self, batch, logs=None):
             """After a growth, before the new stage's first step: each average of a grown or new variable starts
-            at the variable, with its old average in the leading slice (`trainers.growing.rebuild_optimizer`)."""
+            at the variable, with its old average in the leading slice (`trainers.growing.rebuild_optimizer`), or,
+            for channels grown by copying, at ``w' + widen(avg - w)`` (`zoo.growing.widen.widen_averages`)."""
+            from zoo.growing.widen import weight_axes, widen
+
             if self.model.steps_per_execution != 1:
                 raise ValueError("the sweep follows one optimizer step per batch: steps_per_execution must be 1")
+            copy = getattr(self.model, "channel_growth", "fade") == "copy"
             for ema in self.ema.values():
                 if not ema:  # before the first step: Keras' average is w_1, set after it
                     continue
                 variables = {v.path: v for v in self.model.generator.trainable_variables}
+                axes = {w.path: weight_axes(layer, i) for layer in self.model.generator.layers
+                        for i, w in enumerate(layer.weights)} if copy else {}
                 for path in set(ema) - set(variables):  # a layer that faded out
                     del ema[path]
                 for path, v in variables.items():
                     old = ema.get(path)
                     if old is None or old.shape != tuple(v.shape):
                         new = v.numpy().copy()
-                        if old is not None:
+                        if old is not None and copy:
+                            new += widen(old - self.raw[path], tuple(v.shape), **axes[path])
+                        elif old is not None:
                             new[tuple(slice(0, d) for d in old.shape)] = old
                         ema[path] = new
 

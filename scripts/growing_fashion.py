@@ -86,7 +86,11 @@ def report(out: Path, docs: Path):
     return rows
 
 
-FIDELITY = ("lggan", "clggan")
+# table label: (model, run-name suffix after the budget's, (bench file, bench key) or None for the budget's own).
+# "clggan, copy": clggan with channel_growth="copy" (Net2WiderNet, zoo.growing.widen) instead of the thesis' fade-in
+# of random channels, where the study ran it; its bench ran beside clggan's in one interleaved run
+FIDELITY = {"lggan": ("lggan", "", None), "clggan": ("clggan", "", None),
+            "clggan, copy": ("clggan", "_copy", ("growing_copy_bf16.json", "clggan:copy"))}
 STUDY_SEEDS = (0, 1, 2)  # the issue's 3 seeds; a budget with more seeds also gets a row of all of them
 
 
@@ -125,22 +129,31 @@ def fidelity(docs: Path) -> dict:
     from markdown_tables import fill, run_group, seed_stats as stats
 
     ema = json.loads((docs / "ema.json").read_text())
-    benches = {f: json.loads((ROOT / "bench" / "results" / f).read_text()) for _, _, f, _ in BUDGETS.values()}
+    files = {f for _, _, f, _ in BUDGETS.values()} | {b[0] for _, _, b in FIDELITY.values() if b}
+    benches = {f: json.loads((ROOT / "bench" / "results" / f).read_text()) for f in files
+               if (ROOT / "bench" / "results" / f).exists()}
     rows = {}
-    for budget, (suffix, weights, bench_file, _) in BUDGETS.items():
-        bench = benches[bench_file]
-        for name in FIDELITY:
-            runs = [r for k, r in sorted(ema["runs"].items()) if run_group(k) == name + suffix]
+    for budget, (suffix, weights, budget_bench, _) in BUDGETS.items():
+        for label, (name, variant, own_bench) in FIDELITY.items():
+            runs = [r for k, r in sorted(ema["runs"].items()) if run_group(k) == name + suffix + variant]
             if not runs:
                 continue
+            bench_file, bench_key = own_bench or (budget_bench, name)
+            bench = benches[bench_file]
             cfg = zoo.get_config(name, runs[0]["config"])
             epochs = list(cfg["model"]["stage_epochs"])  # the last stage runs to the end of training
             epochs.append((runs[0]["epochs"] or cfg["train"]["epochs"]) - sum(epochs))
-            common = {"model": name, "budget": budget, "weights": weights, "stage_epochs": epochs,
-                      "bench_schedule_seconds": stage_seconds(bench, name, epochs, cfg["train"]["steps_per_epoch"]),
+            common = {"model": label, "config": runs[0]["config"], "budget": budget, "weights": weights,
+                      "stage_epochs": epochs,
+                      "bench_schedule_seconds": stage_seconds(bench, bench_key, epochs,
+                                                              cfg["train"]["steps_per_epoch"]),
                       "bench": {"file": f"bench/results/{bench_file}", "precision": bench["precision"]["policy"]}}
+            if bench_key != name:  # a variant's own bench ran the model beside it: that run's schedule seconds too
+                common["bench_schedule_seconds_of_" + name] = stage_seconds(bench, name, epochs,
+                                                                            cfg["train"]["steps_per_epoch"])
             study = [r for r in runs if r["seed"] in STUDY_SEEDS]
-            groups = {f"{name}{suffix}": study, **({f"{name}{suffix}_all_seeds": runs} if runs != study else {})}
+            group = name + suffix + variant
+            groups = {group: study, **({f"{group}_all_seeds": runs} if runs != study else {})}
             for key, group in groups.items():
                 row = {**common, "seeds": sorted(r["seed"] for r in group),
                        "run_wall_seconds": stats([r["wall_seconds"] for r in group])}
@@ -159,7 +172,7 @@ def fidelity(docs: Path) -> dict:
     table = ["| budget | model | seeds | fd_classifier | precision | recall | fd_classifier, raw generator | run wall "
              "clock (shared machine) | schedule seconds (bench, alone) |", "|---" * 9 + "|"]
     def order(r):  # per budget: the study's seeds, then every seed; lggan before clggan
-        return list(BUDGETS).index(r["budget"]), len(r["seeds"]) > len(STUDY_SEEDS), FIDELITY.index(r["model"])
+        return list(BUDGETS).index(r["budget"]), len(r["seeds"]) > len(STUDY_SEEDS), list(FIDELITY).index(r["model"])
 
     for r in sorted(rows.values(), key=order):
         raw = pm(r["raw_fd_classifier"]) if "raw_fd_classifier" in r else "(the same)"
