@@ -1,5 +1,6 @@
 """Channel growth by copying trained channels (Net2WiderNet; Chen, Goodfellow & Shlens, "Net2Net", ICLR 2016),
-the ``widen="copy"`` alternative to the thesis' fade-in of random channels (6.2.7).
+``channel_growth="copy"``, the alternative to the thesis' fade-in of random channels (6.2.7). On Fashion-MNIST in
+the thesis' proportions it is no better than the fade (docs/results/growing.md, thesis section 8).
 
 The thesis grows a layer from ``c`` to ``c'`` channels with new random filters whose runtime weight is
 ``w_hat = beta * w``, beta 0 -> 1. Under Adam a step moves ``w`` by about the learning rate whatever the gradient's
@@ -13,12 +14,13 @@ channel ``i`` (itself included), a layer's grown kernel is
     W'[..., i, j] = W[..., src_in(i), src_out(j)] / n_in(src_in(i)),      b'[j] = b[src_out(j)]
 
 so that each copy computes its source's activation and the next layer, dividing the weights it reads from a
-channel's copies by their number, computes what it did before: the grown network equals the old one (eq. 6-7 of
-the paper, for any elementwise activation). New latent inputs (g1's rows) start at 0, as the MLP's (thesis 6.1).
-Identical copies would receive identical gradients forever, so the new channels' incoming weights get Gaussian
-noise of ``noise`` times the standard deviation of the layer's kernel (the paper's symmetry breaking); that is the
-only change of function at growth. The fade factor beta is then not used (it stays 1); alpha and tau fade as in
-the thesis.
+channel's copies by their number, computes what it did before: the grown network equals the old one (for any
+elementwise activation; these networks have no normalisation layer that a copy would change). New latent inputs
+(g1's rows) start at 0, as the MLP's (thesis 6.1). Identical copies would receive identical gradients forever, so
+the new channels' incoming weights get Gaussian noise of ``noise`` times the standard deviation of the layer's
+kernel (Net2Net also adds noise to break the symmetry); that is the only change of function at growth. The fade
+factor beta is then not used (it stays 1); alpha and tau fade as in the thesis (the minibatch std's mean over
+channels is one that exact copies leave unchanged).
 """
 from __future__ import annotations
 
