@@ -18,7 +18,6 @@ the raw run's in every row (they are not trainable weights). Seeds 0, 1, 2; mean
 """
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import shutil
@@ -147,7 +146,7 @@ def measure(name, out: Path) -> dict:
 
 
 def report(out: Path):
-    from markdown_tables import seed_stats
+    from markdown_tables import seed_stats, stats_text
 
     path = ROOT / "docs" / "results" / "ema.json"
     done = json.loads(path.read_text())["runs"] if path.exists() else {}
@@ -175,8 +174,7 @@ def report(out: Path):
         cells = []
         for key in ("raw",) + tuple(str(m) for m in MOMENTA):
             fd, rec = s["by_momentum"][key]["fd_classifier"], s["by_momentum"][key]["recall"]
-            std = f" ± {fd['std']:.2f}" if fd["std"] is not None else ""
-            cells.append(f"{fd['mean']:.2f}{std} (recall {rec['mean']:.2f})")
+            cells.append(f"{stats_text(fd)} (recall {rec['mean']:.2f})")
         lines.append(f"| {model} | {MODELS[model][1]} | {len(s['seeds'])} | " + " | ".join(cells) + " |")
     lines += ["", "Cells: fd_classifier mean ± std over the seeds (lower is better), and the mean recall."]
     (ROOT / "docs" / "results" / "ema.md").write_text("\n".join(lines) + "\n")
@@ -184,17 +182,9 @@ def report(out: Path):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("command", choices=("train", "report"))
-    p.add_argument("--runs", help="comma-separated run names (default: all of RUNS)")
-    p.add_argument("--out", default="/work/runs/ema")
-    args = p.parse_args()
-    out = Path(args.out)
-    if args.command == "train":
-        for name in (args.runs.split(",") if args.runs else RUNS):
-            print("run", name, train_one(name, out), flush=True)
-    else:
-        report(out)
+    from markdown_tables import train_report_cli
+
+    train_report_cli(__doc__, RUNS, train_one, report, "/work/runs/ema")
 
 
 if __name__ == "__main__":

@@ -126,7 +126,7 @@ def fidelity(docs: Path) -> dict:
     (bench/results/growing.json: float32; growing_bf16.json: mixed_bfloat16), times the schedule's steps, plus the
     growths."""
     import zoo
-    from markdown_tables import fill, run_group, seed_stats as stats
+    from markdown_tables import fill, stats_text as pm, run_group, seed_stats as stats
 
     ema = json.loads((docs / "ema.json").read_text())
     files = {f for _, _, f, _ in BUDGETS.values()} | {b[0] for _, _, b in FIDELITY.values() if b}
@@ -165,9 +165,6 @@ def fidelity(docs: Path) -> dict:
     out = {"protocol": fidelity.__doc__.split("\n\n", 1)[0].replace("\n", " "), "fd_protocol": ema["protocol"],
            "budgets": {k: v[3] for k, v in BUDGETS.items()}, "rows": rows}
     (docs / "growing_fidelity.json").write_text(json.dumps(out, indent=1))
-
-    def pm(s, digits=2):
-        return f"{s['mean']:.{digits}f}" + (f" ± {s['std']:.{digits}f}" if s["std"] is not None else "")
 
     table = ["| budget | model | seeds | fd_classifier | precision | recall | fd_classifier, raw generator | run wall "
              "clock (shared machine) | schedule seconds (bench, alone) |", "|---" * 9 + "|"]

@@ -111,3 +111,25 @@ def study_main(doc: str, default_out: Path, train_all, report, argv=None) -> Non
     a = p.parse_args(argv)
     only = set(filter(None, a.only.split(","))) or None
     (train_all if a.command == "train" else report)(Path(a.out), only)
+
+
+def stats_text(stats: dict, digits: int = 2) -> str:
+    """``"mean ± std"`` of a `seed_stats` dict (the mean alone for one seed)."""
+    return f"{stats['mean']:.{digits}f}" + (f" ± {stats['std']:.{digits}f}" if stats["std"] is not None else "")
+
+
+def train_report_cli(doc: str, runs, train_one, report, default_out: str) -> None:
+    """A study's command line: ``train [--runs NAME,...] [--out DIR]`` runs ``train_one(name, out)`` for each
+    named run (default: all of `runs`); ``report [--out DIR]`` runs ``report(out)``."""
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("command", choices=("train", "report"))
+    p.add_argument("--runs", help="comma-separated run names (default: all of RUNS)")
+    p.add_argument("--out", default=default_out)
+    args = p.parse_args()
+    out = Path(args.out)
+    if args.command == "train":
+        for name in (args.runs.split(",") if args.runs else runs):
+            print("run", name, train_one(name, out), flush=True)
+    else:
+        report(out)
+

@@ -13,7 +13,6 @@ and quoted in the table from docs/results/ema.json at its momentum 0.998, the pr
 """
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import sys
@@ -65,7 +64,7 @@ def card(preset: str) -> dict:
 
 
 def report(out: Path) -> dict:
-    from markdown_tables import fill, seed_stats
+    from markdown_tables import fill, seed_stats, stats_text
 
     rows = {}
     for group, (preset, model_name, dataset, config, precision) in RECIPES.items():
@@ -87,10 +86,9 @@ def report(out: Path) -> dict:
              "targets (fd <= 10, recall >= 0.3) |", "|---|---|---|---|---|---|---|"]
     for preset, row in rows.items():
         fds, recs = [r["fd_classifier"] for r in row["per_seed"]], [r["recall"] for r in row["per_seed"]]
-        std = f" ± {row['fd_classifier']['std']:.2f}" if row["fd_classifier"]["std"] is not None else ""
         verdict = "holds" if max(fds) <= 10 and min(recs) >= 0.3 else "**fails**"
         table.append(f"| {preset} | {row['recipe']} | {len(fds)} | {' / '.join(f'{v:.2f}' for v in fds)} | "
-                     f"{row['fd_classifier']['mean']:.2f}{std} | {' / '.join(f'{v:.2f}' for v in recs)} | "
+                     f"{stats_text(row['fd_classifier'])} | {' / '.join(f'{v:.2f}' for v in recs)} | "
                      f"{verdict} (fd {max(fds):.2f}, recall {min(recs):.2f}) |")
     fill(ROOT / "README.md", {"preset_seeds": "\n".join(table)})
     print("\n".join(table))
@@ -98,17 +96,9 @@ def report(out: Path) -> dict:
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("command", choices=("train", "report"))
-    p.add_argument("--runs", help="comma-separated run names (default: all of RUNS)")
-    p.add_argument("--out", default="/work/runs/preset_seeds")
-    args = p.parse_args()
-    out = Path(args.out)
-    if args.command == "train":
-        for name in (args.runs.split(",") if args.runs else RUNS):
-            print("run", name, train_one(name, out), flush=True)
-    else:
-        report(out)
+    from markdown_tables import train_report_cli
+
+    train_report_cli(__doc__, RUNS, train_one, report, "/work/runs/preset_seeds")
 
 
 if __name__ == "__main__":
