@@ -74,13 +74,14 @@ def sweep_callback(momenta=MOMENTA):
 
             if self.model.steps_per_execution != 1:
                 raise ValueError("the sweep follows one optimizer step per batch: steps_per_execution must be 1")
+            variables = {v.path: v for v in self.model.generator.trainable_variables}
+            grew = {path for path, v in variables.items() if self.raw.get(path, np.empty(0)).shape != tuple(v.shape)}
+            if not self.raw or not grew and set(self.raw) == set(variables):
+                return  # before the first step (Keras' average is w_1, set after it), or no growth since the last
+            axes = {w.path: weight_axes(layer, i) for layer in self.model.generator.layers
+                    for i, w in enumerate(layer.weights) if w.path in grew}
             copy = getattr(self.model, "channel_growth", "fade") == "copy"
             for ema in self.ema.values():
-                if not ema:  # before the first step: Keras' average is w_1, set after it
-                    continue
-                variables = {v.path: v for v in self.model.generator.trainable_variables}
-                axes = {w.path: weight_axes(layer, i) for layer in self.model.generator.layers
-                        for i, w in enumerate(layer.weights)} if copy else {}
                 for path in set(ema) - set(variables):  # a layer that faded out
                     del ema[path]
                 for path, v in variables.items():

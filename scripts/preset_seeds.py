@@ -57,10 +57,10 @@ def measure(model, dataset) -> dict:
 
 def card(preset: str) -> dict:
     """fd_classifier / precision / recall on the preset's model card (seed 0)."""
-    record = json.loads((ROOT / "zoo" / "presets" / preset / "model_card.json").read_text())
-    values = {m["metric"]: m for m in record["metrics"]}
-    return {"fd_classifier": values["fd_classifier"]["value"], "precision": values["precision_recall"]["value"],
-            "recall": values["precision_recall"]["details"]["recall"]}
+    from zoo.pretrained import preset_summary
+
+    row = preset_summary(preset)
+    return {k: row[k] for k in ("fd_classifier", "precision", "recall")}
 
 
 def report(out: Path) -> dict:

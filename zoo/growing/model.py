@@ -99,8 +99,7 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
         self.stage = int(stage)
         # alpha of the real-image blend (the networks' fades live in their layers)
         self.real_alpha = keras.Variable(1.0, trainable=False, name="real_alpha")
-        self.generator = build_generator(self.plan, self.stage, self.channels)
-        self.discriminator = build_discriminator(self.plan, self.stage, self.channels)
+        self.generator, self.discriminator = self._networks(self.stage).values()
         self.built = True
 
     def get_config(self):
@@ -154,12 +153,11 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
 
     def set_fade(self, fade):
         """alpha = beta = f, tau = f / 2 (thesis 7.2.3: beta, alpha 0 -> 1 and tau 0 -> 0.5 over the same epochs);
-        with ``channel_growth="copy"`` beta stays 1 (the copied channels are in use from the growth on)."""
+        with ``channel_growth="copy"`` no layer has a beta that matters (`_networks`)."""
         fade = float(fade)
         self.real_alpha.assign(fade)
         for layer in self.fade_layers():
-            if not (self.channel_growth == "copy" and isinstance(layer, FadedLayer)):
-                layer.set_fade(fade)
+            layer.set_fade(fade)
 
     def fades(self) -> dict:
         """The current ``{"alpha", "beta", "tau"}`` (beta of the first masked layer, or 1 when nothing is masked)."""
@@ -176,8 +174,14 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
     def _next_networks(self):
         if self.stage + 1 >= len(self.plan):
             raise ValueError(f"{self.zoo_name} is already at its last stage ({len(self.plan) - 1}).")
-        return {"generator": build_generator(self.plan, self.stage + 1, self.channels),
-                "discriminator": build_discriminator(self.plan, self.stage + 1, self.channels)}
+        return self._networks(self.stage + 1)
+
+    def _networks(self, stage) -> dict:
+        """The generator and critic of `stage`; with ``channel_growth="copy"`` no layer masks new channels (beta
+        stays 1 and is not multiplied in)."""
+        fade = self.channel_growth == "fade"
+        return {"generator": build_generator(self.plan, stage, self.channels, fade_channels=fade),
+                "discriminator": build_discriminator(self.plan, stage, self.channels, fade_channels=fade)}
 
     def _stage_attributes(self, stage):
         return {"stage": stage, "latent_dim": self.plan[stage].latent}

@@ -122,13 +122,20 @@ def _grew_layers(plan, stage) -> bool:
     return stage > 0 and len(plan[stage].widths) > len(plan[stage - 1].widths)
 
 
-def build_generator(plan, stage, channels, name="generator") -> keras.Model:
+def _masks(plan, stage, fade_channels):
+    """``old(i)`` for the fading layers' carried blocks: `_carried`, or, when new channels do not fade in (they
+    start as copies, ``channel_growth="copy"``), None everywhere, so that no layer multiplies a mask in its step."""
+    return _carried(plan, stage) if fade_channels else (lambda i: None)
+
+
+def build_generator(plan, stage, channels, name="generator", fade_channels=True) -> keras.Model:
     """The generator of `stage`; at a layer-growth stage it blends upsampled old toRGB with the new block."""
-    st, old = plan[stage], _carried(plan, stage)
+    st, old = plan[stage], _masks(plan, stage, fade_channels)
     w, last = st.widths, len(st.widths) - 1
     new_block = _grew_layers(plan, stage)
     z = keras.Input((st.latent,), name="latent")
-    x = LatentProject(w[0], old_in=plan[stage - 1].latent if stage else None, old_out=old(0), name="g4_project")(z)
+    x = LatentProject(w[0], old_in=plan[stage - 1].latent if stage and fade_channels else None, old_out=old(0),
+                      name="g4_project")(z)
     x = FadeConv2D(w[0], 3, old_in=old(0), old_out=old(0), name="g4_conv")(x)
     before_last = x
     for i in range(1, len(w)):
@@ -142,16 +149,16 @@ def build_generator(plan, stage, channels, name="generator") -> keras.Model:
     rgb = FadeConv2D(channels, 1, old_in=None if new_block else old(last), activation="tanh", dtype="float32",
                      name=f"g_torgb{st.resolution}")(x)
     if new_block:  # thesis figure 6a: (1 - alpha) * upsample(toRGB_old(h)) + alpha * toRGB_new(block(h))
-        prev_rgb = FadeConv2D(channels, 1, old_in=plan[stage - 1].widths[-1], activation="tanh", dtype="float32",
-                              name=f"g_torgb{st.resolution // 2}")(before_last)
+        prev_rgb = FadeConv2D(channels, 1, old_in=plan[stage - 1].widths[-1] if fade_channels else None,
+                              activation="tanh", dtype="float32", name=f"g_torgb{st.resolution // 2}")(before_last)
         prev_rgb = layers.UpSampling2D(2, name="g_rgb_up")(prev_rgb)
         rgb = AlphaBlend(dtype="float32", name="g_blend")([prev_rgb, rgb])
     return keras.Model(z, rgb, name=name)
 
 
-def build_discriminator(plan, stage, channels, name="discriminator") -> keras.Model:
+def build_discriminator(plan, stage, channels, name="discriminator", fade_channels=True) -> keras.Model:
     """The critic of `stage`; at a layer-growth stage it blends the new block with fromRGB_old(avgpool(x))."""
-    st, old = plan[stage], _carried(plan, stage)
+    st, old, carried = plan[stage], _masks(plan, stage, fade_channels), _carried(plan, stage)
     w, last = st.widths, len(st.widths) - 1
     new_block = _grew_layers(plan, stage)
     image = keras.Input((st.resolution, st.resolution, channels), name="image")
@@ -167,7 +174,7 @@ def build_discriminator(plan, stage, channels, name="discriminator") -> keras.Mo
             prev = layers.AveragePooling2D(2, name="d_rgb_down")(image)
             prev = FadeConv2D(w[i - 1], 1, old_out=old(i - 1), name=f"d_fromrgb{r // 2}")(prev)
             h = AlphaBlend(name="d_blend")([prev, h])
-    split = old(0) if old(0) is not None and old(0) < w[0] else None
+    split = carried(0) if carried(0) is not None and carried(0) < w[0] else None  # tau mixes in either mode
     h = MinibatchStd(old_channels=split, name="d4_mbstd")(h)
     h = FadeConv2D(w[0], 3, old_in=None if old(0) is None else old(0) + 1, old_out=old(0), name="d4_conv")(h)
     h = FadeConv2D(w[0], 4, padding="valid", old_in=old(0), old_out=old(0), name="d4_dense")(h)
