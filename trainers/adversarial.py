@@ -49,12 +49,14 @@ class AdversarialModel(Model):
         n_critic: discriminator steps per generator step.
         gp_weight: weight of the per-sample gradient penalty; ``None`` means 10 for ``wasserstein``
             (WGAN-GP) and 0 otherwise.
+        r1_weight: gamma of the R1 penalty on real images (Mescheder et al. 2018, eq. 9:
+            ``L_D + gamma / 2 * E_x ||grad_x D(x)||^2``, `trainers.losses.r1_penalty`); 0 (default): none.
         seed: seed of the model's `SeedGenerator` (noise of every train step).
         update: ``"alternating"`` or ``"simultaneous"`` (see the module docstring).
     """
 
     def __init__(self, latent_dim=128, loss="non_saturating", n_critic=1, gp_weight=None, seed=0,
-                 update="alternating", **kwargs):
+                 update="alternating", r1_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         self.loss_pair = losses_lib.get_loss(loss)
         if int(n_critic) < 1:
@@ -69,12 +71,17 @@ class AdversarialModel(Model):
         self.n_critic = int(n_critic)
         self.gp_weight = float(gp_weight if gp_weight is not None else (10.0 if loss == "wasserstein" else 0.0))
         self._gp_weight_arg = gp_weight
+        if float(r1_weight) < 0:
+            raise ValueError(f"r1_weight must be >= 0 (gamma of R1; 0: none), got {r1_weight!r}.")
+        self.r1_weight = float(r1_weight)
         self.seed = int(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.gp_tracker = keras.metrics.Mean(name="gp")
-        self._trackers = [self.d_loss_tracker, self.g_loss_tracker] + ([self.gp_tracker] if self.gp_weight else [])
+        self.r1_tracker = keras.metrics.Mean(name="r1")
+        self._trackers = ([self.d_loss_tracker, self.g_loss_tracker] + ([self.gp_tracker] if self.gp_weight else [])
+                          + ([self.r1_tracker] if self.r1_weight else []))
 
     # ----------------------------------------------------------------- config
     def get_config(self):
@@ -84,6 +91,7 @@ class AdversarialModel(Model):
             loss=self.loss_name,
             n_critic=self.n_critic,
             gp_weight=self._gp_weight_arg,
+            r1_weight=self.r1_weight,
             seed=self.seed,
             update=self.update,
         )
@@ -115,24 +123,31 @@ class AdversarialModel(Model):
 
     # ------------------------------------------------------------ train step
     def _d_losses(self, real, fake, eps):
-        """Critic loss, penalty, and the fake logits (for a simultaneous generator loss)."""
-        real_logits = tf.cast(self.discriminator(real, training=True), tf.float32)
-        fake_logits = tf.cast(self.discriminator(fake, training=True), tf.float32)
+        """Critic loss, its penalties ``(gp, r1)``, their weighted sum, and the fake logits (for a simultaneous
+        generator loss)."""
+        def critic(x):
+            return self.discriminator(x, training=True)
+
+        if self.r1_weight:
+            real_logits, r1 = losses_lib.r1_penalty(critic, real)
+        else:
+            real_logits, r1 = tf.cast(critic(real), tf.float32), tf.constant(0.0)
+        fake_logits = tf.cast(critic(fake), tf.float32)
         d_loss = self.loss_pair.d(real_logits, fake_logits)
         gp = tf.constant(0.0)
         if self.gp_weight:
-            gp = losses_lib.gradient_penalty(lambda x: self.discriminator(x, training=True), real, fake, eps)
-        return d_loss, gp, fake_logits
+            gp = losses_lib.gradient_penalty(critic, real, fake, eps)
+        return d_loss, (gp, r1), self.gp_weight * gp + 0.5 * self.r1_weight * r1, fake_logits
 
     def d_step(self, real):
         batch = tf.shape(real)[0]
         fake = self.generator(self._replica_latent(batch), training=True)
         eps = self._replica_uniform(batch) if self.gp_weight else None
         with tf.GradientTape() as tape:
-            d_loss, gp, _ = self._d_losses(real, fake, eps)
-            scaled = scaled_loss(self.d_optimizer, d_loss + self.gp_weight * gp)
+            d_loss, penalties, weighted, _ = self._d_losses(real, fake, eps)
+            scaled = scaled_loss(self.d_optimizer, d_loss + weighted)
         apply_gradients(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
-        return d_loss, gp
+        return d_loss, penalties
 
     def simultaneous_step(self, real):
         batch = tf.shape(real)[0]
@@ -140,13 +155,13 @@ class AdversarialModel(Model):
         eps = self._replica_uniform(batch) if self.gp_weight else None
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self.generator(z, training=True)
-            d_loss, gp, fake_logits = self._d_losses(real, fake, eps)
+            d_loss, penalties, weighted, fake_logits = self._d_losses(real, fake, eps)
             g_loss = self.loss_pair.g(fake_logits)
-            d_scaled = scaled_loss(self.d_optimizer, d_loss + self.gp_weight * gp)
+            d_scaled = scaled_loss(self.d_optimizer, d_loss + weighted)
             g_scaled = scaled_loss(self.g_optimizer, g_loss)
         apply_gradients(self.d_optimizer, d_tape, d_scaled, self.discriminator.trainable_variables)
         apply_gradients(self.g_optimizer, g_tape, g_scaled, self.generator.trainable_variables)
-        return d_loss, gp, g_loss
+        return d_loss, penalties, g_loss
 
     def g_step(self, batch):
         z = self._replica_latent(batch)
@@ -160,15 +175,17 @@ class AdversarialModel(Model):
     def train_step(self, data):
         real = self.unpack_real(data)
         if self.update == "simultaneous":
-            d_loss, gp, g_loss = self.simultaneous_step(real)
+            d_loss, (gp, r1), g_loss = self.simultaneous_step(real)
         else:
             for _ in range(self.n_critic):
-                d_loss, gp = self.d_step(real)
+                d_loss, (gp, r1) = self.d_step(real)
             g_loss = self.g_step(tf.shape(real)[0])
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         if self.gp_weight:
             self.gp_tracker.update_state(gp)
+        if self.r1_weight:
+            self.r1_tracker.update_state(r1)
         return self.logs()
 
 

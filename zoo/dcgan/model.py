@@ -19,10 +19,13 @@ class DCGAN(ZooModel, AdversarialModel):
         base_channels: width of the generator's last hidden layer and the discriminator's first.
         d_norm: ``"batch"`` (DCGAN), ``"layer"`` (advised for WGAN-GP, whose per-sample penalty
             BatchNorm breaks) or ``"none"``.
+        g_upsample: the generator's 2x upsampling: ``"transpose"`` (DCGAN's stride-2 4x4 transposed
+            convolution) or ``"resize"`` (nearest resize + 3x3 convolution, which draws no 2-pixel check;
+            `zoo.dcgan.networks`).
         sync_batchnorm: BatchNorm statistics over the global batch (``BatchNormalization(synchronized=True)``),
             so n replicas train like one device. ``"auto"``: on when the model is built inside a strategy with
             more than one replica, off otherwise (it costs ~10% per step on one device and changes nothing).
-        **kwargs: `trainers.AdversarialModel` arguments (latent_dim, loss, n_critic, gp_weight, seed).
+        **kwargs: `trainers.AdversarialModel` arguments (latent_dim, loss, n_critic, gp_weight, r1_weight, seed).
 
     Example:
         >>> import keras, zoo
@@ -34,17 +37,19 @@ class DCGAN(ZooModel, AdversarialModel):
         >>> images = model.generate(16, seed=0)                         # [16, 16, 16, 1] in [-1, 1]
     """
 
-    def __init__(self, image_size=32, channels=1, base_channels=64, d_norm="batch", sync_batchnorm="auto", **kwargs):
+    def __init__(self, image_size=32, channels=1, base_channels=64, d_norm="batch", sync_batchnorm="auto",
+                 g_upsample="transpose", **kwargs):
         super().__init__(**kwargs)
         self.image_size, self.channels, self.base_channels = int(image_size), int(channels), int(base_channels)
-        self.d_norm, self.sync_batchnorm = d_norm, sync_batchnorm
+        self.d_norm, self.sync_batchnorm, self.g_upsample = d_norm, sync_batchnorm, g_upsample
         sync = resolve_sync(sync_batchnorm)
-        self.generator = dcgan_generator(self.latent_dim, self.image_size, self.channels, self.base_channels, sync)
+        self.generator = dcgan_generator(self.latent_dim, self.image_size, self.channels, self.base_channels, sync,
+                                         upsample=g_upsample)
         self.discriminator = dcgan_discriminator(self.image_size, self.channels, self.base_channels, d_norm, sync)
         self.built = True
 
     def get_config(self):
         config = super().get_config()
         config.update(image_size=self.image_size, channels=self.channels, base_channels=self.base_channels,
-                      d_norm=self.d_norm, sync_batchnorm=self.sync_batchnorm)
+                      d_norm=self.d_norm, sync_batchnorm=self.sync_batchnorm, g_upsample=self.g_upsample)
         return config
