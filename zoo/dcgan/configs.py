@@ -18,9 +18,10 @@ CONFIGS = {
         "train": {"batch_size": 128, "epochs": 3, "steps_per_epoch": 150, "g_optimizer": _ADAM,
                   "d_optimizer": _ADAM},
     },
-    # The preset's recipe: ``quick``'s network trained 56 epochs (8,400 steps, what the growing presets take) with
-    # the generator's moving average (Keras ``use_ema``, momentum 0.998, written into the generator when ``fit``
-    # ends, `trainers.base.Model.finalize_ema`); measured beside the run in docs/results/ema.md.
+    # The preset's recipe until ``fashion32_r1_long``: ``quick``'s network trained 56 epochs (8,400 steps, what the
+    # growing presets take) with the generator's moving average (Keras ``use_ema``, momentum 0.998, written into the
+    # generator when ``fit`` ends, `trainers.base.Model.finalize_ema`); measured beside the run in
+    # docs/results/ema.md.
     "fashion32_long": {
         "model": _QUICK_NET,
         "train": {"batch_size": 128, "epochs": 56, "steps_per_epoch": 150,
@@ -28,17 +29,18 @@ CONFIGS = {
     },
     # ``fashion32_long`` at half the batch and twice the steps (the same 1.07M images, 16,800 generator updates), the
     # average at m = 0.999 (the same horizon in images as 0.998 at batch 128): ``fashion32_long``'s fd_classifier
-    # was 8.81 / 10.57 / 8.36 at seeds 0 / 1 / 2 (docs/results/ema.md), above issue 20's 10 at seed 1; measured
-    # at three seeds in docs/results/preset_seeds.json.
+    # was 8.81 / 10.57 / 8.36 at seeds 0 / 1 / 2 (docs/results/ema.md), above issue 20's 10 at seed 1. Seed 1:
+    # 9.60 (docs/results/preset_seeds.json); not run further once ``fashion32_r1_long`` scored 4.21 there.
     "fashion32_b64_long": {
         "model": _QUICK_NET,
         "train": {"batch_size": 64, "epochs": 112, "steps_per_epoch": 150,
                   "g_optimizer": dict(_ADAM, use_ema=True, ema_momentum=0.999), "d_optimizer": _ADAM},
     },
-    # ``fashion32_b64_long`` with a resize-convolution generator (``g_upsample="resize"``) and R1 on the
-    # discriminator (gamma 10, Mescheder et al. 2018): what LSR-GAN's preset trains in its stage 2 (the same base-32
-    # DCGAN generator and discriminator widths; `zoo.lsr_gan.configs` ``fashion32_dcgan_longer``), which scored
-    # better per step; measured at three seeds in docs/results/preset_seeds.json.
+    # The preset's recipe: ``fashion32_b64_long`` with a resize-convolution generator (``g_upsample="resize"``) and
+    # R1 on the discriminator (gamma 10, Mescheder et al. 2018), what LSR-GAN's preset trains in its stage 2 (the
+    # same base-32 DCGAN generator and discriminator widths; `zoo.lsr_gan.configs` ``fashion32_dcgan_longer``),
+    # which scored better per step. fd_classifier 5.03 / 4.21 / 4.29 at seeds 0 / 1 / 2
+    # (docs/results/preset_seeds.json); ~0.11 s a step beside another run on the 2-core VM.
     "fashion32_r1_long": {
         "model": dict(_QUICK_NET, g_upsample="resize", r1_weight=10.0),
         "train": {"batch_size": 64, "epochs": 112, "steps_per_epoch": 150,
