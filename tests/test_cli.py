@@ -33,7 +33,7 @@ def test_list(capsys):
     (["train", "dcgn", "--dataset", "digits"], "Known models: bgan, bggan, cggan, clggan, dcgan"),
     (["train", "dcgan", "--dataset", "fashon"], "Did you mean 'fashion_mnist'?"),
     (["train", "dcgan", "--dataset", "digits", "--config", "huge"],
-     "Known configs: default, fashion32_long, quick, smoke"),
+     "Known configs: default, fashion32_b64_long, fashion32_long, fashion32_r1_long, quick, smoke"),
     (["train", "dcgan", "--dataset", "digits", "--epochs", "0"], "--epochs: must be a positive integer"),
     (["train", "dcgan", "--dataset", "digits", "--strategy", "tpu"], "invalid choice: 'tpu'"),
     (["train", "dcgan", "--dataset", "digits", "--backup-every", "10m"], "not a number of steps (500), of seconds"),

@@ -148,6 +148,7 @@ def test_urls_need_permission_and_then_load_into_zoo_home(tmp_path, monkeypatch)
         zoo.load_pretrained(url)
     model = zoo.load_pretrained(url, allow_download=True)
     assert "dcgan_mine" in zoo.list_presets()  # now in the ZOO_HOME cache, loadable by name
+    assert (tmp_path / "home" / "downloads").is_dir()  # the archive too (not Keras' shared /tmp/.keras fallback)
     np.testing.assert_allclose(zoo.load_pretrained("dcgan_mine").generate(4, seed=3).numpy(),
                                model.generate(4, seed=3).numpy())
     np.testing.assert_allclose(model.generate(4, seed=3).numpy(),

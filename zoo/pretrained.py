@@ -75,6 +75,7 @@ def _download(url: str, sha256: str | None, allow_download: bool | None) -> Path
     name = url.rstrip("/").rsplit("/", 1)[-1]
     stem = name[:-len(".tar.gz")] if name.endswith(".tar.gz") else name
     cache = zoo_home()
+    cache.mkdir(parents=True, exist_ok=True)  # get_file falls back to /tmp/.keras, shared, if it cannot write here
     path = Path(keras.utils.get_file(name, url, file_hash=sha256, hash_algorithm="sha256", extract=True,
                                      cache_dir=str(cache), cache_subdir="downloads"))
     found = [p.parent for p in path.rglob(CARD)] if path.is_dir() else []
