@@ -84,17 +84,15 @@ def measure(model, dataset) -> dict:
             "protocol": fd.protocol}
 
 
-def card(preset: str, config: str, previous: dict | None) -> dict:
-    """fd_classifier / precision / recall on the preset's model card (seed 0) while the preset is built from
-    `config`; once the preset moved to another recipe, what its card said under this one (`previous`, the committed
-    JSON's seed-0 entry)."""
-    from zoo.pretrained import preset_summary
-
-    row = preset_summary(preset)
+def card(row: dict, config: str, previous: dict | None) -> dict:
+    """fd_classifier / precision / recall on a preset's model card (`row`, `zoo.pretrained.preset_summary`; seed 0)
+    while the preset is built from `config`; once the preset moved to another recipe, what its card said under this
+    one (`previous`, the committed JSON's seed-0 entry)."""
     if row["config"] == config:
         return {k: row[k] for k in ("fd_classifier", "precision", "recall")}
     if previous is None:
-        raise ValueError(f"{preset}'s card is {row['config']}, not {config}, and {OUT} keeps no seed-0 entry for it.")
+        raise ValueError(f"{row['name']}'s card is {row['config']}, not {config}, and {OUT} keeps no seed-0 entry "
+                         "for it.")
     return previous
 
 
@@ -103,6 +101,7 @@ def report(out: Path) -> dict:
     from zoo.pretrained import preset_summary
 
     before = json.loads(OUT.read_text())["rows"] if OUT.exists() else {}
+    cards = {p: preset_summary(p) for p in {spec[0] for spec in RECIPES.values()} | set(EMA_STUDY)}  # read once
     rows = {}
     for group, (preset, model_name, dataset, config, precision, seeds) in RECIPES.items():
         runs = []
@@ -113,7 +112,7 @@ def report(out: Path) -> dict:
                 if shorter:  # its wall clock: the shorter run's and the continuation's
                     done = json.loads((out / shorter / "result.json").read_text())["wall_seconds"]
                     runs[-1].update(extended_from=shorter, wall_seconds=runs[-1]["wall_seconds"] + done)
-        first = [card(preset, config, before.get(group, {}).get("per_seed", [None])[0])] if CARD in seeds else []
+        first = [card(cards[preset], config, before.get(group, {}).get("per_seed", [None])[0])] if CARD in seeds else []
         if runs:
             rows[group] = {"preset": preset, "config": config, "recipe": f"{model_name} {config} on {dataset}, "
                            f"{precision}", "source": "this script", "per_seed": first + runs}
@@ -123,7 +122,7 @@ def report(out: Path) -> dict:
         rows[group] = {"preset": preset, "config": "fashion32_long", "recipe": f"scripts/ema_study.py {group}_s*, "
                        "momentum 0.998", "source": "ema.json", "per_seed": runs}
     for row in rows.values():
-        row["ships"] = preset_summary(row["preset"])["config"] == row["config"]
+        row["ships"] = cards[row["preset"]]["config"] == row["config"]
         row.update({k: seed_stats([r[k] for r in row["per_seed"]]) for k in ("fd_classifier", "precision", "recall")})
     result = {"protocol": __doc__.split("\n\n", 2)[2].strip().replace("\n", " "),
               "machine": f"{platform.machine()}, 2 CPU cores, no GPU", "rows": rows}
