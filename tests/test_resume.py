@@ -69,6 +69,9 @@ def stopped_and_resumed(name, dataset, out, kill_at, **kw):
 # (name, dataset, settings, the global steps a kill is drawn from, what that range is)
 CASES = [
     ("dcgan", "digits", dict(epochs=3, steps_per_epoch=8), (1, 23), "any step"),
+    # R1: a gradient of the critic taken inside the critic's step (and its logged value, a metric)
+    ("dcgan", "digits", dict(epochs=3, steps_per_epoch=8, r1_weight=10.0, g_upsample="resize"), (1, 23),
+     "any step, R1"),
     ("clggan", "digits", dict(epochs=4, steps_per_epoch=6), (7, 11), "first epoch after the growth"),
     ("clggan", "digits", dict(epochs=4, steps_per_epoch=6), (13, 17), "mid-fade"),
     ("lsr_gan", "digits", dict(epochs=2, steps_per_epoch=4), (5, 7), "the epoch of the stage switch"),
@@ -77,7 +80,7 @@ CASES = [
     # the paper's spectral norm: each layer's power-iteration u is state outside the optimizer
     ("sngan", "digits", dict(epochs=3, steps_per_epoch=4, spectral="reparam"), (1, 11), "any step, reparam"),
 ]
-SLOW_CASES = {"mid-fade", "the epoch of the stage switch"}  # the default tier keeps one kill per model
+SLOW_CASES = {"mid-fade", "the epoch of the stage switch", "any step, R1"}  # the default tier keeps one kill per model
 _REFERENCE = {}
 
 
