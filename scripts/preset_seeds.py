@@ -39,7 +39,12 @@ RECIPES = {"lsr_gan": ("lsr_gan_fashion_mnist", "lsr_gan", "fashion_mnist", "fas
            # lsr_gan_longer's stage 2 has
            "dcgan_b64": ("dcgan_fashion_mnist", "dcgan", "fashion_mnist", "fashion32_b64_long", "auto", (1,)),
            "dcgan_r1": ("dcgan_fashion_mnist", "dcgan", "fashion_mnist", "fashion32_r1_long", "auto",
-                        (0,) + SEEDS)}
+                        (0,) + SEEDS),
+           # the conditioning model's presets (trained by build_presets' recipe, seed 0 only until here)
+           "lscc_fashion": ("lsc_conditioned_gan_fashion_mnist", "lsc_conditioned_gan", "fashion_mnist",
+                            "fashion32_long", "auto", (CARD,) + SEEDS),
+           "lscc_mnist": ("lsc_conditioned_gan_mnist", "lsc_conditioned_gan", "mnist", "fashion32_long", "auto",
+                          (CARD,) + SEEDS)}
 # group: shorter group of the same recipe whose run at the same seed is continued, when its end-of-epoch backup is
 # there (``trainers.resume.ExactBackup``: the batches, noise and optimizer state, moving average included, of the
 # uninterrupted longer run), instead of training its first epochs again
