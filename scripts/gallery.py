@@ -88,7 +88,9 @@ def main():
              "is the Frechet distance in the zoo classifier's features (`zoo-cnn-<dataset>-v1`, not Inception, so "
              "not FID), 2,000 `generate` samples against 2,000 test images drawn with seed 0; precision and "
              "recall are improved precision / recall (k = 3) in the same features; the method's own number is "
-             "the card's record, with its protocol in the card. Steps are optimizer steps of the generator.", "",
+             "the card's record, with its protocol in the card. Steps are optimizer steps of the generator; the "
+             "wall clock is the preset's fit on the 2-core VM as its card records it (the card's "
+             "`training.wall_clock` says how, where it was timed afterwards).", "",
              pretrained.presets_table(names), ""]
     for name in names:
         model = zoo.load_pretrained(name)

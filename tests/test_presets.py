@@ -31,6 +31,15 @@ def test_every_family_has_presets_and_all_fit_in_80_mb():
     assert total <= 80e6, f"presets take {total / 1e6:.1f} MB (issue 20: at most 80 MB in the package)"
 
 
+
+def test_every_card_gives_recipe_steps_wall_clock_and_machine():
+    """Issue 20: every card says how its preset was trained, how many steps and how long it took, and where."""
+    for name in PRESETS:
+        training = pretrained.read_card(pretrained.find_preset(name))["training"]
+        missing = [k for k in ("recipe", "optimizer_steps", "wall_seconds", "machine") if not training.get(k)]
+        assert not missing, f"{name}'s card has no {missing} (scripts/preset_wall_clock.py times a rerun)"
+        assert training["wall_seconds"] > 0 and max(training["optimizer_steps"].values()) > 0, name
+
 @pytest.mark.parametrize("name", slow_unless(PRESETS, CARDS_DEFAULT))
 def test_preset_loads_offline_and_reproduces_its_card_metric(name):
     model = zoo.load_pretrained(name)

@@ -255,9 +255,9 @@ def presets_table(names=None) -> str:
     def num(v, fmt):
         return "-" if v is None else format(v, fmt)
 
-    lines = ["| preset | method | dataset | fd_classifier | precision | recall | method's own | steps | MB |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| preset | method | dataset | fd_classifier | precision | recall | method's own | steps | "
+             "wall clock (s) | MB |", "|---|---|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r['name']} | {r['method']} | {r['dataset']} | {num(r['fd_classifier'], '.2f')} | "
               f"{num(r['precision'], '.2f')} | {num(r['recall'], '.2f')} | {r['method_metric'] or '-'} | "
-              f"{num(r['steps'], ',')} | {r['weights_mb']:.1f} |" for r in rows]
+              f"{num(r['steps'], ',')} | {num(r['wall_seconds'], ',.0f')} | {r['weights_mb']:.1f} |" for r in rows]
     return "\n".join(lines)
