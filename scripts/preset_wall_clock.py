@@ -123,10 +123,10 @@ def report(out: Path) -> dict:
                                    f"{runs[0]['wall_seconds']:.0f} and {runs[1]['wall_seconds']:.0f} s, "
                                    "zoo_app.fit.train's call, as for a rerun)", "machine": machine}
     for name, clock in clocks.items():
-        path = find_preset(name) / "model_card.json"
-        card = read_card(find_preset(name))
+        preset = find_preset(name)
+        card = read_card(preset)
         card["training"].update(wall_seconds=clock["seconds"], wall_clock=clock)
-        path.write_text(json.dumps(card, indent=1, default=str))  # as zoo.pretrained.save_preset writes it
+        (preset / "model_card.json").write_text(json.dumps(card, indent=1, default=str))  # as save_preset writes it
         print(name, json.dumps(clock))
     return clocks
 
