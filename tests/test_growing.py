@@ -272,6 +272,7 @@ def test_fades_move_every_step_inside_one_trace_per_stage(monkeypatch):
     probe = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(model.fades()["beta"]))
     model.fit(_images(32, 8), batch_size=8, epochs=4, verbose=0, callbacks=[probe])
     assert traces == [0, 1]  # one trace per stage: the fade is read from variables, not baked in
+    assert not model.fades_settled  # 6 steps were left after the fade: too few for a retrace to pay
     np.testing.assert_allclose(seen, [1, 1, 1, 1] + [i / 8 for i in range(8)] + [1, 1, 1, 1])
     assert model.fades() == {"alpha": 1.0, "beta": 1.0, "tau": 0.5}
     # the compiled generator reads the variable: another beta, another output, no retrace
@@ -280,6 +281,45 @@ def test_fades_move_every_step_inside_one_trace_per_stage(monkeypatch):
     full = fn(z).numpy()
     model.set_fade(0.0)
     assert np.abs(fn(z).numpy() - full).max() > 1e-4 and fn.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize("precision", slow_unless(["float32", "mixed_bfloat16"], {"mixed_bfloat16"}))
+def test_a_finished_fade_settles_into_the_same_run_without_the_masks(precision, monkeypatch):
+    """Once a stage's fade is over, the channel-masked layers compute with their weights themselves (the factor
+    m + 1 * (1 - m) is exactly 1): the step is traced again without the multiplies, and the run is the same bit for
+    bit as one that keeps them. Anything traced outside the train step keeps reading beta."""
+    runs = {}
+    for settle in (False, True):
+        keras.utils.set_random_seed(0)
+        model, _ = build_compiled("clggan", "smoke", stage_epochs=(2,), fade_epochs=1, seed=0, precision=precision)
+        changes, original = [], model.settle_fades
+
+        def settle_fades(on=True, original=original, changes=changes, settle=settle):  # keep the masks, or record
+            changed = settle and original(on)
+            return changes.append(on) or True if changed else False
+
+        monkeypatch.setattr(model, "settle_fades", settle_fades)
+        history = model.fit(_images(48, 8), batch_size=8, epochs=4, verbose=0, shuffle=False,
+                            callbacks=[GrowthSchedule(settle_min_steps=6)])  # the whole last epoch: 6 steps
+        runs[settle] = model, history.history, changes
+    (a, logs_a, _), (b, logs_b, changes) = runs[False], runs[True]
+    assert b.stage == 1 and b.fades()["beta"] == 1.0
+    assert changes == [True] and b.fades_settled and not a.fades_settled  # once: when the fade reached 1 (epoch 3)
+    for key in ("g_loss", "d_loss"):
+        np.testing.assert_array_equal(logs_a[key], logs_b[key])
+    for x, y in zip(a.weights, b.weights):
+        assert x.path == y.path
+        np.testing.assert_array_equal(x.numpy(), y.numpy())
+    # only the train step drops the masks: a function traced now still reads beta
+    fn = tf.function(lambda z: b.generator(z))
+    z = b.sample_latent(4, tf.constant([0, 1]))
+    full = fn(z).numpy()
+    b.set_fade(0.0)
+    assert np.abs(fn(z).numpy() - full).max() > 1e-4
+    # and any fade below 1 unsettles the model and retraces its step, which then reads beta again
+    assert not b.fades_settled and b.train_function is not None
+    b.set_fade(1.0)
+    assert b.settle_fades() and b.fades_settled and not b.settle_fades()
 
 
 def test_backup_taken_mid_fade_restores_stage_fades_and_weights(tmp_path):

@@ -7,7 +7,9 @@ A freshly built layer has its fade at the end value (1, or tau = 1/2): it is a f
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 
 import keras
 import numpy as np
@@ -27,6 +29,22 @@ def _activate(x, activation):
     if activation == "tanh":
         return ops.tanh(x)
     return x
+
+
+_SCOPE = threading.local()  # per thread: `trainers.growth_ahead` traces the next stage's step in another one
+
+
+@contextlib.contextmanager
+def settled_fades(settled=True):
+    """Trace-time switch: inside it, every `FadedLayer` computes with its weights themselves (the caller guarantees
+    that every beta is 1). `zoo.growing.GrowingConvGAN.train_step` enters it once the stage's fade is over, so that
+    only the train step drops the masks; what is traced elsewhere (an export, a walk) keeps reading beta."""
+    previous = getattr(_SCOPE, "settled", False)
+    _SCOPE.settled = settled
+    try:
+        yield
+    finally:
+        _SCOPE.settled = previous
 
 
 class FadedLayer(layers.Layer):
@@ -73,8 +91,10 @@ class FadedLayer(layers.Layer):
             self.beta.assign(fade)
 
     def faded(self):
-        """``(w_hat, b_hat)``: the runtime kernel and bias."""
-        if not self.masked:
+        """``(w_hat, b_hat)``: the runtime kernel and bias; inside `settled_fades` (a train step traced once the
+        stage's fade is over, beta = 1) the weights themselves: the factor ``m + 1 * (1 - m)`` is exactly 1 in every
+        dtype, so outputs and gradients are the same bit for bit, without the multiplies."""
+        if not self.masked or getattr(_SCOPE, "settled", False):
             return self.kernel, self.bias
         beta = ops.cast(self.beta, self.kernel.dtype)
         return (self.kernel * (self.kernel_mask + beta * (1.0 - self.kernel_mask)),

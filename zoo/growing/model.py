@@ -10,7 +10,7 @@ import tensorflow as tf
 from trainers.adversarial import AdversarialModel
 from trainers.growing import GrowingMixin, moving_averages, replace_networks, transfer_by_name
 from zoo.growing import configs
-from zoo.growing.layers import FadedLayer, MinibatchStd, downsample, upsample
+from zoo.growing.layers import FadedLayer, MinibatchStd, downsample, settled_fades, upsample
 from zoo.growing.networks import build_discriminator, build_generator, make_plan
 from zoo.growing.signatures import walk_block_signatures
 from zoo.growing.widen import copy_channels, widen_averages
@@ -158,6 +158,24 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
         self.real_alpha.assign(fade)
         for layer in self.fade_layers():
             layer.set_fade(fade)
+        if fade < 1.0 and self.settle_fades(False) and getattr(self, "train_function", None) is not None:
+            self.make_train_function(force=True)  # a settled step would ignore beta
+
+    fades_settled = False
+
+    def settle_fades(self, settled=True) -> bool:
+        """The stage's fade is over (every beta is 1 until the next growth): the train step, traced again, runs the
+        channel-masked layers on their weights themselves (`zoo.growing.layers.settled_fades`; alpha and tau stay in
+        the graph: at alpha = 1 the old path is a zero term whose weights still get Adam's steps, and tau = 1/2 is
+        the final network's statistic). ``settled=False`` undoes it. Returns whether the train step is stale."""
+        settled = bool(settled) and self.fades()["beta"] == 1.0 and any(
+            getattr(layer, "masked", False) for layer in self.fade_layers())
+        changed, self.fades_settled = settled != self.fades_settled, settled
+        return changed
+
+    def train_step(self, data):
+        with settled_fades(self.fades_settled):
+            return super().train_step(data)
 
     def fades(self) -> dict:
         """The current ``{"alpha", "beta", "tau"}`` (beta of the first masked layer, or 1 when nothing is masked)."""
@@ -184,7 +202,7 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
                 "discriminator": build_discriminator(self.plan, stage, self.channels, fade_channels=fade)}
 
     def _stage_attributes(self, stage):
-        return {"stage": stage, "latent_dim": self.plan[stage].latent}
+        return {"stage": stage, "latent_dim": self.plan[stage].latent, "fades_settled": False}
 
     def _grow(self, networks, prepared=None):
         """Move to the next stage: finish the current fade, carry every weight by name into the next stage's
@@ -192,6 +210,7 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
         stage length the fade's last step is 1 - 1/steps; finishing it here is the only change of function at
         growth.)"""
         self.set_fade(1.0)
+        self.fades_settled = False  # the new stage fades: its step (retraced here, or traced ahead) keeps the masks
         generator, discriminator = networks["generator"], networks["discriminator"]
         pairs = {"generator": transfer_by_name(self.generator, generator),
                  "discriminator": transfer_by_name(self.discriminator, discriminator)}
