@@ -12,7 +12,8 @@ samples against 2,000 test images drawn with seed 0. Seed 0 of the others is the
 under that recipe, once replaced). A run of a longer recipe (EXTENDS) continues the shorter recipe's finished run
 at the same seed from its last end-of-epoch backup (exact resume: the uninterrupted longer run). Recipes trained by
 scripts/ema_study.py (the growing models and dcgan: ``*_long_s{1,2}``) are reported there (docs/results/ema.md)
-and quoted in the table from docs/results/ema.json at its momentum 0.998, the presets' average.
+and quoted in the table from docs/results/ema.json at its momentum 0.998, the presets' average; the `sngan`
+presets' (``*_reparam_s{1,2}``) by scripts/sngan_study.py, quoted from docs/results/candidates/sngan_recipes.json.
 """
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ RECIPES = {"lsr_gan": ("lsr_gan_fashion_mnist", "lsr_gan", "fashion_mnist", "fas
 EXTENDS = {"lsr_gan_longer": "lsr_gan"}
 # presets whose seeds 1, 2 are scripts/ema_study.py runs: preset -> ema.json run group
 EMA_STUDY = {f"{m}_fashion_mnist": f"{m}_long" for m in ("dcgan", "bgan", "bggan", "cggan", "lggan", "clggan")}
+# presets whose seeds 1, 2 are scripts/sngan_study.py runs: preset -> (sngan_recipes.json run group, config)
+SNGAN_STUDY = {f"sngan_{d}": (f"{d}_reparam", "fashion32_reparam_long") for d in ("fashion_mnist", "mnist")}
 RUNS = {f"{group}_s{seed}": (*spec[:5], seed) for group, spec in RECIPES.items() for seed in spec[5] if seed != CARD}
 OUT = ROOT / "docs" / "results" / "preset_seeds.json"
 
@@ -106,7 +109,8 @@ def report(out: Path) -> dict:
     from zoo.pretrained import preset_summary
 
     before = json.loads(OUT.read_text())["rows"] if OUT.exists() else {}
-    cards = {p: preset_summary(p) for p in {spec[0] for spec in RECIPES.values()} | set(EMA_STUDY)}  # read once
+    presets = {spec[0] for spec in RECIPES.values()} | set(EMA_STUDY) | set(SNGAN_STUDY)
+    cards = {p: preset_summary(p) for p in presets}  # read once
     rows = {}
     for group, (preset, model_name, dataset, config, precision, seeds) in RECIPES.items():
         runs = []
@@ -126,6 +130,11 @@ def report(out: Path) -> dict:
         runs = [ema[f"{group}_s{s}"]["by_momentum"]["0.998"] for s in (0,) + SEEDS if f"{group}_s{s}" in ema]
         rows[group] = {"preset": preset, "config": "fashion32_long", "recipe": f"scripts/ema_study.py {group}_s*, "
                        "momentum 0.998", "source": "ema.json", "per_seed": runs}
+    sngan = json.loads((ROOT / "docs" / "results" / "candidates" / "sngan_recipes.json").read_text())["runs"]
+    for preset, (group, config) in SNGAN_STUDY.items():
+        runs = [sngan[f"{group}_s{s}"] for s in SEEDS if f"{group}_s{s}" in sngan]
+        rows[group] = {"preset": preset, "config": config, "recipe": f"scripts/sngan_study.py {group}_s*",
+                       "source": "sngan_recipes.json", "per_seed": [card(cards[preset], config, None)] + runs}
     for row in rows.values():
         row["ships"] = cards[row["preset"]]["config"] == row["config"]
         row.update({k: seed_stats([r[k] for r in row["per_seed"]]) for k in ("fd_classifier", "precision", "recall")})
