@@ -6,12 +6,12 @@
 
 Every run: `sngan`'s standard CNN at w = 16, latent 64, batch 64, 8,000 steps (80 epochs of 100), the generator's
 moving average (momentum 0.998, written into the generator when ``fit`` ends), float32, seed 0 (the presets' recipe,
-``fashion32_reparam_long``, also seeds 1 and 2); only the config differs (`zoo.sngan.configs`). The shipped presets' recipe
-(``fashion32_long``) is the first row, read from their cards. Measured as the preset cards are: fd_classifier (the
-Fréchet distance in the features of ``zoo-cnn-<dataset>-v1``, not Inception) and improved precision / recall (k = 3)
-in the same features, 2,000 ``generate`` samples (seeds 0..) against 2,000 test images drawn with seed 0; the
-critic's last-epoch loss beside them (hinge: 2 when D(x) = D(G(z)); non-saturating: log 4 = 1.39 at D = 1/2), and
-the trained critic's logit gap: mean D(x) over the first 1,000 test images minus mean D(G(z)) over 1,000 samples
+``fashion32_reparam_long``, also seeds 1 and 2); only the config differs (`zoo.sngan.configs`). The shipped presets'
+recipe (``fashion32_long``) is the first row, read from their cards. Measured as the preset cards are: fd_classifier
+(the Fréchet distance in the features of ``zoo-cnn-<dataset>-v1``, not Inception) and improved precision / recall
+(k = 3) in the same features, 2,000 ``generate`` samples (seeds 0..) against 2,000 test images drawn with seed 0;
+the critic's last-epoch loss beside them (hinge: 2 when D(x) = D(G(z)); non-saturating: log 4 = 1.39 at D = 1/2),
+and the trained critic's logit gap: mean D(x) over the first 1,000 test images minus mean D(G(z)) over 1,000 samples
 (seed 0), in the units of the hinge's margin of 1.
 """
 from __future__ import annotations
