@@ -45,7 +45,9 @@ def epoch_clock():
     import keras
 
     class EpochClock(keras.callbacks.Callback):
-        """Wall-clock seconds of every epoch, keyed by the stage it ran in (``model.stage`` at its end)."""
+        """Wall-clock seconds of every epoch, keyed by the stage it ran in (``model.stage`` at its end). Not the
+        logged ``epoch_seconds`` of `GrowthSchedule`: that ends before the later callbacks' end-of-epoch work
+        (backups, checkpoints, sample grids), which a run's wall clock includes and this, last in the list, does."""
 
         def __init__(self):
             super().__init__()
@@ -61,7 +63,7 @@ def epoch_clock():
 
 
 def train_one(name: str, out: Path) -> Path:
-    from zoo import metrics
+    from preset_seeds import measure
     from zoo_app.fit import train
 
     model_name, seed = RUNS[name]
@@ -79,12 +81,10 @@ def train_one(name: str, out: Path) -> Path:
     stages = {}
     for stage, seconds in clock.epochs:
         stages[stage] = stages.get(stage, 0.0) + seconds
-    fd, pr = metrics.evaluate_generator(model, "fashion_mnist", ("fd_classifier", "precision_recall"), n_fake=2000,
-                                        n_real=2000, split="test", seed=0)
     result = {"model": model_name, "seed": seed, "config": CONFIG, "wall_seconds": wall,
               "stage_seconds": [stages[s] for s in sorted(stages)], "load_average_1min_before": load,
-              "fd_classifier": fd.value, "precision": pr.value, "recall": pr.details["recall"],
-              "protocol": fd.protocol, "precision_policy": json.loads((run / "run.json").read_text()).get("precision")}
+              **measure(model, "fashion_mnist"),  # the card protocol, as scripts/preset_seeds.py measures
+              "precision_policy": json.loads((run / "run.json").read_text()).get("precision")}
     (run / "result.json").write_text(json.dumps(result, indent=1))
     return run
 

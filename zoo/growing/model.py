@@ -158,8 +158,10 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
         self.real_alpha.assign(fade)
         for layer in self.fade_layers():
             layer.set_fade(fade)
-        if fade < 1.0 and self.settle_fades(False) and getattr(self, "train_function", None) is not None:
-            self.make_train_function(force=True)  # a settled step would ignore beta
+        if fade < 1.0 and self.fades_settled:  # (a flag, not fades(): this runs before every fading step)
+            self.settle_fades(False)
+            if getattr(self, "train_function", None) is not None:
+                self.make_train_function(force=True)  # a settled step would ignore beta
 
     fades_settled = False
 
