@@ -322,6 +322,29 @@ def test_a_finished_fade_settles_into_the_same_run_without_the_masks(precision, 
     assert b.settle_fades() and b.fades_settled and not b.settle_fades()
 
 
+def test_a_run_resumed_after_the_fade_settles_again_and_ends_like_the_uninterrupted_one(tmp_path):
+    """The kill window of settling: a run stopped after its fade has settled resumes (exactly, `zoo_app.fit.train`'s
+    backup) unsettled, settles again at its first batch (f = 1 is set again) and ends bit for bit where the
+    uninterrupted run does."""
+    from zoo_app.fit import train
+
+    def run(out, epochs):
+        model, history = train("clggan", "digits", config="smoke", out=tmp_path / out, epochs=epochs, steps_per_epoch=6,
+                         batch_size=8, seed=0, precision="float32", verbose=0, stage_epochs=(2,), fade_epochs=1,
+                         callbacks=[GrowthSchedule(settle_min_steps=6)])
+        return model, history.epoch
+
+    whole, _ = run("whole", 5)
+    killed, _ = run("killed", 4)
+    assert killed.fades_settled  # the kill point: after epoch 3, the stage's first settled epoch
+    resumed, epochs = run("killed", 5)
+    assert epochs == [4]  # it resumed from the backup: only the last epoch ran
+    assert resumed.fades_settled and resumed.stage == whole.stage == 1
+    for a, b in zip(whole.weights, resumed.weights):
+        assert a.path == b.path
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 def test_backup_taken_mid_fade_restores_stage_fades_and_weights(tmp_path):
     backup = str(tmp_path / "backup")
     x = _images(32, 8)
