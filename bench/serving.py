@@ -20,7 +20,8 @@ reach if every core were busy with nothing else. The paths run in one interleave
 and each path's figures are those of its better round (every round is in ``rounds_raw``), so a slow moment of the
 2-core machine does not land on one path alone; 20 warm-up requests per path first, then ``gc.freeze()`` in this
 process (as the server does after loading: with TensorFlow loaded, a full GC pass scans all of its objects and
-stalls every thread).
+stalls every thread). Both servers run their gRPC and REST fronts on ``event_loop`` (`serving.aio`: uvloop where it
+is installed, asyncio's loop with ``ZOO_SERVING_LOOP=asyncio``; `bench/serving_loops.py` compares the two).
 Bad requests: each request of ``BAD`` is sent once to the plain server, whose VmRSS (``/proc/PID/status``) is read
 before and after; the table has its HTTP status, its time, and the RSS growth.
 """
@@ -218,7 +219,8 @@ def markdown(result: dict) -> str:
     reference = result.get("in_process_reference", "in_process_parallelism_1")
     ref = r[reference]["throughput_rps"]
     mark = {k: ", the reference" if k == reference else "" for k in ("in_process", "in_process_parallelism_1")}
-    lines += ["", f"gRPC with batching / in-process: {gb / r['in_process']['throughput_rps']:.2f}x (TF's default "
+    lines += ["", f"Event loop: {result.get('event_loop', 'asyncio')}. gRPC with batching / in-process: "
+              f"{gb / r['in_process']['throughput_rps']:.2f}x (TF's default "
               f"threads{mark['in_process']}), {gb / r['in_process_parallelism_1']['throughput_rps']:.2f}x "
               f"(parallelism 1{mark['in_process_parallelism_1']}). "
               f"Bad requests: {len(bad)}, slowest answer {max(v['seconds'] for v in bad.values()):.2f} s, "
@@ -256,6 +258,7 @@ def main(argv=None):
 
     import zoo
     from export import export_generator
+    from serving.aio import loop_kind
     from serving.client import GrpcClient, RestClient
 
     tmp = Path(tempfile.mkdtemp(prefix="zoo-bench-serving-"))
@@ -310,7 +313,8 @@ def main(argv=None):
     result = {"protocol": __doc__.split("\n\n", 2)[2].strip(), "preset": args.preset, "clients": args.clients,
               "requests_per_client": args.requests, "batch": args.batch, "rounds": args.rounds,
               "batching_parameters": args.batching_parameters, "batching_server_flags": BATCHING_SERVER_FLAGS,
-              "in_process_reference": reference, "results": results, "ratios": ratios, "cpu_ceiling_rps": ceiling,
+              "event_loop": loop_kind(), "in_process_reference": reference, "results": results, "ratios": ratios,
+              "cpu_ceiling_rps": ceiling,
               "bad_requests": bad,
               "server_rss_mb_at_end": server_rss,
               "machine": {"platform": platform.platform(), "cpus": cores, "gpu": "none"},

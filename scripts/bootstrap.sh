@@ -9,7 +9,7 @@ PY=${PYTHON:-python3}
 # (Re)install when anything is missing, the installed `zoo` is another checkout's, or its `zoo` command still
 # points where the CLI was before it moved to zoo_app.
 here=$(pwd -P)
-installed=$(cd / && "$PY" -c "import zoo, tensorflow_serving, tensorflow_datasets, importlib_resources, pytest, tensorboard, aiohttp, orjson; \
+installed=$(cd / && "$PY" -c "import zoo, tensorflow_serving, tensorflow_datasets, importlib_resources, pytest, tensorboard, aiohttp, orjson, uvloop; \
 import os; from importlib.metadata import distribution; \
 assert any(e.name == 'zoo' and e.value.startswith('zoo_app') for e in distribution('latent-zoo').entry_points); \
 print(os.path.dirname(os.path.dirname(os.path.realpath(zoo.__file__))))" 2>/dev/null || true)

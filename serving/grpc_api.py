@@ -1,7 +1,8 @@
 """TF Serving's gRPC services, with the official stubs' servicer bases from tensorflow-serving-api:
 ``PredictionService`` (Predict, GetModelMetadata; Classify and Regress answer INVALID_ARGUMENT naming the signature's
 method, as TF Serving does for a predict signature) and ``ModelService`` (GetModelStatus,
-HandleReloadConfigRequest), served by grpc.aio (asyncio) in a thread of its own."""
+HandleReloadConfigRequest), served by grpc.aio in a thread of its own, on `serving.aio`'s event loop (uvloop
+where installed)."""
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2, model_management_pb2,
                                      model_service_pb2_grpc, predict_pb2, prediction_service_pb2_grpc)
 
-from serving import predict
+from serving import aio, predict
 from serving.errors import ServingError, invalid
 
 STATES = get_model_status_pb2.ModelVersionStatus.State
@@ -189,7 +190,7 @@ class GrpcServer:
     def __init__(self, app, addresses: list[str], options, threads: int):
         self.app, self.addresses, self.options = app, addresses, options
         self.pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="zoo-grpc")
-        self.loop = asyncio.new_event_loop()
+        self.loop = aio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="zoo-grpc-loop")
         self.server, self.stopped = None, threading.Event()
 

@@ -31,7 +31,7 @@ from aiohttp import http_exceptions, web
 from google.protobuf import json_format
 from tensorflow_serving.apis import get_model_metadata_pb2
 
-from serving import grpc_api, json_tensor, predict
+from serving import aio, grpc_api, json_tensor, predict
 from serving.errors import HTTP_STATUS, ServingError, invalid
 
 _SPEC = r"/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+)|/labels/(?P<label>[^/:]+))?"
@@ -104,7 +104,7 @@ class RestServer:
         self.app, self.host, self.port = app, host, port
         self.threads, self.timeout_s, self.max_request_bytes, self.cors = threads, timeout_s, max_request_bytes, cors
         self.pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="zoo-rest")
-        self.loop = asyncio.new_event_loop()
+        self.loop = aio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="zoo-rest-loop")
         self._runner = None
 

@@ -28,7 +28,7 @@ import os
 import threading
 from pathlib import Path
 
-from serving import batching
+from serving import aio, batching
 from serving import config as config_lib
 from serving.repository import ModelRepository, Poller
 
@@ -191,8 +191,8 @@ class App:
         self.poller.start()
         if self.args.model_config_file and self.args.model_config_file_poll_wait_seconds > 0:
             self._spawn(self._watch_config)
-        log.info("serving %s: gRPC on %s:%s, REST on port %s", ", ".join(self.repository.names()), self.args.host,
-                 self.grpc_port, self.rest_port or "(off)")
+        log.info("serving %s: gRPC on %s:%s, REST on port %s (%s event loops)", ", ".join(self.repository.names()),
+                 self.args.host, self.grpc_port, self.rest_port or "(off)", aio.loop_kind())
         return self
 
     def _spawn(self, fn):

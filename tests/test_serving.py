@@ -261,3 +261,24 @@ def test_new_versions_are_served_without_a_restart_and_config_reloads(served, tm
             client.predict("sngan", {"latent": z})
     finally:
         app.stop()
+
+
+@pytest.mark.parametrize("kind", ["uvloop", "asyncio"])
+def test_both_event_loops_serve_grpc_and_rest(served, monkeypatch, kind):
+    """uvloop is the fronts' loop where installed (the serving extra pins it); ``ZOO_SERVING_LOOP=asyncio`` falls
+    back to asyncio's, and both answer as the SavedModel does, batching on."""
+    monkeypatch.setenv("ZOO_SERVING_LOOP", kind)
+    app = App(["--port=0", f"--rest_api_port={free_ports(1)[0]}", "--model_name=dcgan",
+               f"--model_base_path={served['root'] / 'dcgan'}", "--enable_batching"])
+    app.start()
+    try:
+        for loop in (app.grpc_server.loop, app.rest.loop):
+            assert (type(loop).__module__.split(".")[0] == "uvloop") == (kind == "uvloop"), type(loop)
+        z = _latent(2)
+        want = served["local"][2].signatures["serving_default"](latent=tf.constant(z))["images"].numpy()
+        got = GrpcClient(f"localhost:{app.grpc_port}").predict("dcgan", {"latent": z})["images"]
+        np.testing.assert_allclose(got, want, atol=1e-6)
+        np.testing.assert_allclose(RestClient(f"http://localhost:{app.rest_port}").predict(
+            "dcgan", {"latent": z})["images"], want, atol=1e-6)
+    finally:
+        app.stop()
