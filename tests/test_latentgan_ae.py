@@ -97,6 +97,60 @@ def test_bad_phase_settings_fail_at_build_naming_the_choices():
         _smoke(encoder_after_warmup="thawed")
     with pytest.raises(ValueError, match="ae_steps and cluster_weight must be >= 0"):
         _smoke(ae_steps=-1)
+    with pytest.raises(ValueError, match="cluster_heads must be >= 1"):
+        _smoke(cluster_heads=0)
+    with pytest.raises(ValueError, match="cluster_heads > 1 compares the heads over the warm-up"):
+        _smoke(cluster_heads=3, cluster_in_warmup=False)
+
+
+class _Heads(keras.callbacks.Callback):
+    """the code-0 head kernels of Q and of the spare Qs, the scores and Q's body kernels, after every batch."""
+
+    def __init__(self):
+        super().__init__()
+        self.at = {}
+
+    def on_train_batch_end(self, batch, logs=None):
+        d = self.model.discriminator
+        kernels = [net.get_layer("q_categorical_0").kernel.numpy() for net in [d] + self.model.spare_heads]
+        scores = self.model.head_scores.numpy().copy() if self.model.cluster_heads > 1 else None
+        body = [d.get_layer(f"fc{i}").kernel.numpy() for i in range(len(self.model.d_hidden))]
+        self.at[int(self.model.trained_steps.numpy())] = (kernels, scores, body)
+
+
+def test_several_heads_cluster_in_the_warm_up_and_the_best_scored_one_goes_on_alone(tmp_path):
+    """``cluster_heads``: spare Qs learn the clustering terms in the warm-up beside Q, which trains as in a one-Q run;
+    at the switch the lowest-scored one is copied into Q (body and code-0 head) and the spares stop; the choice
+    is saved."""
+    runs = {}
+    for h in (1, 4):
+        keras.utils.set_random_seed(0)
+        model, _ = build_compiled("latentgan_ae", "smoke", dataset="digits", seed=0, ae_steps=6, cluster_heads=h)
+        heads = runs[h] = _Heads()
+        ds = zoo.load_dataset("digits", batch_size=16, image_size=16, repeat=True)
+        model.fit(ds, epochs=3, steps_per_epoch=4, verbose=0, callbacks=[heads])
+    for step in range(1, 7):  # the warm-up: the same body and code-0 head, bit for bit
+        one, four = runs[1].at[step], runs[4].at[step]
+        assert all(np.array_equal(a, b) for a, b in zip(one[2] + one[0][:1], four[2] + four[0][:1])), step
+    kernels, scores_at_switch, _ = heads.at[6]
+    assert all(not np.array_equal(kernels[0], k) for k in kernels[1:])  # four different heads trained
+    assert not np.array_equal(heads.at[5][1], scores_at_switch)  # their scores moved with every warm-up step
+    chosen = int(model.head_chosen.numpy())
+    assert chosen == int(np.argmin(scores_at_switch))
+    np.testing.assert_array_equal(heads.at[12][1], scores_at_switch)  # the GAN phase leaves the scores
+    after = heads.at[12][0]
+    spares = [j for j in range(1, 4) if j != chosen]
+    assert all(np.array_equal(kernels[j], after[j]) for j in spares)  # spares frozen from the switch on,
+    assert not np.array_equal(after[0], kernels[chosen])  # code 0's head, started from the chosen one, trains
+    if chosen:  # the first GAN step moved Q from the chosen one's weights by one Adam step at most
+        spare = model.spare_heads[chosen - 1]
+        assert np.abs(heads.at[7][0][0] - kernels[chosen]).max() < 1e-3 < np.abs(kernels[0] - kernels[chosen]).max()
+        assert np.abs(heads.at[7][2][0] - spare.get_layer("fc0").kernel.numpy()).max() < 1e-3
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", compile=False)
+    assert loaded.cluster_heads == 4 and int(loaded.head_chosen.numpy()) == chosen
+    x = zoo.load_arrays("digits", "test", image_size=16)[0][:32]
+    np.testing.assert_array_equal(loaded.cluster(x), model.cluster(x))
 
 
 # ------------------------------------------------------------------ the clustering term and its augmentation

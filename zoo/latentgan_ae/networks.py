@@ -59,6 +59,14 @@ def latent_generator(input_dim, latent_dim, hidden=(1000, 1000, 1000), name="lat
     return keras.Model(lc, out, name=name)
 
 
+def cluster_head(latent_dim, classes, hidden=(1000, 1000, 512), name="cluster_head"):
+    """latent -> ``[B, classes]`` logits: Q's body and its head for categorical code 0, with the discriminator's
+    layer names (``fc*``, ``q_categorical_0``), so that its weights copy into it by name (``cluster_heads``)."""
+    z = keras.Input((latent_dim,), name="latent")
+    out = layers.Dense(classes, dtype="float32", name="q_categorical_0")(mlp(z, hidden, "fc"))
+    return keras.Model(z, out, name=name)
+
+
 def latent_discriminator(latent_dim, categorical, continuous, hidden=(1000, 1000, 512), name="discriminator"):
     """latent -> ``{"logit": [B, 1], "continuous": [B, n_cont], "categorical_k": [B, K_k]}``."""
     z = keras.Input((latent_dim,), name="latent")
