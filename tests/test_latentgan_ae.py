@@ -253,3 +253,25 @@ def test_a_short_real_run_puts_information_in_the_categorical_code(tmp_path):
     clusters = model.cluster(x)
     assert len(set(clusters)) >= 5, sorted(set(clusters))
     assert hist.history["code_diversity"][-1] > 0.1
+
+
+@pytest.mark.parametrize("stop", [1, 3])
+def test_a_run_with_several_heads_resumed_before_or_after_the_choice_ends_like_the_uninterrupted_one(tmp_path, stop):
+    """The kill windows of ``cluster_heads``: stopped before the switch (epoch 1: the scores are mid-average) or
+    after it (epoch 3: the choice is made), a run resumed from `zoo_app.fit.train`'s exact backup chooses once, the
+    same Q, and ends bit for bit where the uninterrupted run does."""
+    def run(out, epochs):
+        model, history = train("latentgan_ae", "digits", config="smoke", out=tmp_path / out, epochs=epochs,
+                               steps_per_epoch=2, seed=0, precision="float32", verbose=0, cluster_heads=3,
+                               ae_steps=5)
+        return model, history.epoch
+
+    whole, _ = run("whole", 4)
+    killed, _ = run("killed", stop)
+    assert int(killed.head_chosen.numpy()) == (-1 if stop == 1 else int(whole.head_chosen.numpy()))
+    resumed, epochs = run("killed", 4)
+    assert epochs == list(range(stop, 4))  # it resumed from the backup
+    assert int(resumed.head_chosen.numpy()) == int(whole.head_chosen.numpy())
+    for a, b in zip(whole.weights, resumed.weights):
+        assert a.path == b.path
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
