@@ -10,16 +10,13 @@ batching) and from 0.37-0.39x to 0.40-0.42x (gRPC without). ``ZOO_SERVING_LOOP=a
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 
 
 def loop_kind() -> str:
     """``"uvloop"`` or ``"asyncio"``: what `new_event_loop` makes in this process."""
-    if os.environ.get("ZOO_SERVING_LOOP", "").lower() == "asyncio":
-        return "asyncio"
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
+    if os.environ.get("ZOO_SERVING_LOOP", "").lower() == "asyncio" or importlib.util.find_spec("uvloop") is None:
         return "asyncio"
     return "uvloop"
 

@@ -252,8 +252,8 @@ class GrowthSchedule(keras.callbacks.Callback):
         if fade != self._fade:
             model.set_fade(fade)
             self._fade = fade
-            if fade == 1.0 and self._steps_left_in_stage(batch) >= self.settle_min_steps and model.settle_fades():
-                model.make_train_function(force=True)  # the rest of the stage runs without the fade's multiplies
+            if fade == 1.0 and self._steps_left_in_stage(batch) >= self.settle_min_steps:
+                model.settle_fades()  # the rest of the stage runs without the fade's multiplies (one retrace)
 
     def _steps_left_in_stage(self, batch) -> int:
         """Steps of the current stage that this fit still runs, this batch's included."""
@@ -330,9 +330,9 @@ class GrowingMixin:
         """Set the fade factors of the current stage (f in [0, 1]); models without fades ignore it."""
 
     def settle_fades(self, settled=True) -> bool:
-        """The stage's fade is over (f = 1 until the next growth): drop from the next trace on whatever computes the
-        same numbers at f = 1 as without the fade (``settled=False``: put it back); returns whether anything changed
-        (then traced steps are stale)."""
+        """The stage's fade is over (f = 1 until the next growth): drop whatever computes the same numbers at f = 1
+        as without the fade from the train step, traced again (``settled=False``: put it back); returns whether
+        anything changed."""
         return False
 
     def training_state(self) -> dict:

@@ -159,9 +159,7 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
         for layer in self.fade_layers():
             layer.set_fade(fade)
         if fade < 1.0 and self.fades_settled:  # (a flag, not fades(): this runs before every fading step)
-            self.settle_fades(False)
-            if getattr(self, "train_function", None) is not None:
-                self.make_train_function(force=True)  # a settled step would ignore beta
+            self.settle_fades(False)  # a settled step would ignore beta
 
     fades_settled = False
 
@@ -169,10 +167,13 @@ class GrowingConvGAN(ZooModel, GrowingMixin, AdversarialModel):
         """The stage's fade is over (every beta is 1 until the next growth): the train step, traced again, runs the
         channel-masked layers on their weights themselves (`zoo.growing.layers.settled_fades`; alpha and tau stay in
         the graph: at alpha = 1 the old path is a zero term whose weights still get Adam's steps, and tau = 1/2 is
-        the final network's statistic). ``settled=False`` undoes it. Returns whether the train step is stale."""
+        the final network's statistic). ``settled=False`` undoes it. Returns whether it changed; then a traced train
+        step is traced again."""
         settled = bool(settled) and self.fades()["beta"] == 1.0 and any(
             getattr(layer, "masked", False) for layer in self.fade_layers())
         changed, self.fades_settled = settled != self.fades_settled, settled
+        if changed and getattr(self, "train_function", None) is not None:
+            self.make_train_function(force=True)
         return changed
 
     def train_step(self, data):
