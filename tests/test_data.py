@@ -138,6 +138,21 @@ def test_a_repeated_stream_is_addressed_by_position(name, size, labels):
             np.testing.assert_allclose(a, b, atol=1e-6)
 
 
+@pytest.mark.parametrize("repeat", [False, True])
+def test_pipelines_run_without_tf_data_autotuning_unless_asked_and_read_the_same(repeat):
+    """`load_dataset`'s pipelines carry `pipeline_options` (autotuning off: bench/data_autotune.py), both of its
+    paths; ``autotune=True`` keeps TensorFlow's default; the batches are the same either way."""
+    def first(ds, n=3):
+        return [tuple(t.numpy() for t in tf.nest.flatten(b)) for b in ds.take(n)]
+
+    kwargs = dict(batch_size=64, image_size=16, with_labels=True, repeat=repeat, seed=3)
+    off, on = zoo.load_dataset("digits", **kwargs), zoo.load_dataset("digits", autotune=True, **kwargs)
+    assert off.options().autotune.enabled is False and on.options().autotune.enabled is True
+    for x, y in zip(first(off), first(on)):
+        for a, b in zip(x, y):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_start_step_needs_a_repeated_stream():
     with pytest.raises(ValueError, match="start_step=3 needs repeat=True"):
         zoo.load_dataset("digits", start_step=3)

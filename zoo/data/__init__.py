@@ -111,7 +111,7 @@ def load_dataset(name: str, split: str = "train", batch_size: int = 64, *, image
                  with_labels: bool = False, shuffle: bool | None = None, repeat: bool = False, cache: bool = True,
                  seed: int = 0, data_dir=None, strategy: tf.distribute.Strategy | None = None,
                  drop_remainder: bool = True, crop: str | None = None, n_points: int | None = None,
-                 start_step: int | None = None) -> tf.data.Dataset:
+                 start_step: int | None = None, autotune: bool = False) -> tf.data.Dataset:
     """A batched `tf.data.Dataset` of dataset `name`.
 
     Args:
@@ -133,6 +133,8 @@ def load_dataset(name: str, split: str = "train", batch_size: int = 64, *, image
         drop_remainder: drop the last partial batch (needed for the per-replica loss scaling).
         crop: for image_folder/celeb_a: ``"lsc_gan"``, ``"growing"`` or None.
         n_points: number of 2-D points for swiss_roll/ring8/grid25 (default 10,000).
+        autotune: keep tf.data's autotuning on (TensorFlow's default). Off by default (`pipeline_options`): on
+            2-core machines it left one core idle for the life of an iterator, at random, slowing training ~1.6x.
     """
     info = dataset_info(name)
     if strategy is not None and batch_size % strategy.num_replicas_in_sync:
@@ -159,7 +161,8 @@ def load_dataset(name: str, split: str = "train", batch_size: int = 64, *, image
         if repeat:
             ds = positioned(len(x), batch_size, seed, start_step or 0, shuffle)
             return ds.map(_gather_batch(x, y, image_size, with_labels, info.kind),
-                          num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+                          num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE).with_options(
+                pipeline_options(autotune))
         ds = tf.data.Dataset.from_tensor_slices((x, y))
         if info.kind == "image":
             ds = ds.map(lambda a, b: (_to_unit(a, image_size), b), num_parallel_calls=tf.data.AUTOTUNE)
@@ -168,7 +171,23 @@ def load_dataset(name: str, split: str = "train", batch_size: int = 64, *, image
     if not repeat:  # one pass per iteration, reshuffled by the process's iteration count (not addressed by step)
         ds = ds.cache() if cache else ds
         ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True) if shuffle else ds
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE).with_options(
+        pipeline_options(autotune))
+
+
+def pipeline_options(autotune: bool = False) -> tf.data.Options:
+    """The options of every pipeline `load_dataset` returns; give them to your own with ``ds.with_options``.
+
+    ``autotune.enabled`` is False unless asked for. With tf.data's autotuning on, a ``fit`` without callbacks on the
+    project's 2-core VMs started, in 8 of 18 turns over three pipelines (this module's two among them), in a state
+    where one core idles for the life of the iterator: dcgan ``default``'s bfloat16 step at 400 img/s instead of
+    ~640; with it off, in none of 18 (`bench/data_autotune.py`, bench/results/data_autotune.json). Another autotune
+    algorithm, a CPU budget or no injected prefetch did not avoid it. Without autotuning, an ``AUTOTUNE``
+    parallelism is TensorFlow's initial one (the cores, at most 16) and ``prefetch(AUTOTUNE)`` keeps its legacy
+    buffer tuning; the elements and their order do not change."""
+    options = tf.data.Options()
+    options.autotune.enabled = bool(autotune)
+    return options
 
 
 def epoch_permutation(n: int, seed: int, epoch) -> tf.Tensor:
