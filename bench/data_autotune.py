@@ -4,10 +4,11 @@
 
 Why: on the project's 2-core VMs, a ``fit`` fed by a pipeline with tf.data's autotuning on (TensorFlow's default)
 sometimes starts in a state where one core idles (CPU use ~1.2 of 2) for as long as its iterator lives: every
-step stretched, dcgan ``default`` in bfloat16 at 400 img/s instead of ~640, a small model 2x slower. It hit
-bench/train_throughput.py's configurations at random (their exact 400 img/s readings, on both the Intel and the
-AMD VM). In the probes only ``tf.data.Options().autotune.enabled = False`` removed it: another autotune algorithm,
-a CPU budget, or no injected prefetch did not, nor TF's inter-op parallelism 1 or oneDNN's caller-thread pool.
+step stretched, dcgan ``default`` in bfloat16 at 400 img/s instead of ~640, a small model 2x slower (a probe, not
+in the JSON). It hit bench/train_throughput.py's configurations at random: their exact 400 img/s readings on the
+AMD VM, and, we infer without having rerun it there, those on the Intel VM. In the probes only
+``tf.data.Options().autotune.enabled = False`` removed it: another autotune algorithm, a CPU budget, or no injected
+prefetch did not, nor TF's inter-op parallelism 1 or oneDNN's caller-thread pool.
 It showed in ``fit`` without callbacks; a fit with an epoch-end callback did not show it in these runs (which is
 why bench/model_throughput.py's epoch-clocked readings look clean). We did not find the cause inside TensorFlow.
 

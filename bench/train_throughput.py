@@ -6,7 +6,7 @@ bfloat16, from ONE interleaved run; writes bench/results/train_throughput.json.
 Protocol: dcgan's ``default`` config at 32x32x1 (base_channels 64, latent 100, batch 128: DCGAN's recipe), the
 non-saturating loss, Adam 2e-4 / 0.5, one D and one G step per batch, XLA off (on this CPU it made the step slower).
 Data: the first batch x 64 Fashion-MNIST training images, cached in memory, tf.data's autotuning off (with it on,
-about every second fit ran with one core idle: bench/data_autotune.py). Implementations:
+5 of 6 fits on this pipeline ran with one core idle: bench/data_autotune.py). Implementations:
 
 * ``zoo_alternating``: the step ``zoo train dcgan`` runs (the paper's update order);
 * ``zoo_simultaneous``: the zoo's one-generator-pass order (``update="simultaneous"``);
@@ -105,8 +105,8 @@ def _data(batch):
 
 
 def _dataset(x, batch):
-    """tf.data's autotuning off (`zoo.data.pipeline_options`): with it on, about every second ``fit`` here ran with
-    one core idle and read exactly 400 img/s whatever its configuration (bench/data_autotune.py)."""
+    """tf.data's autotuning off (`zoo.data.pipeline_options`): with it on, 5 of 6 ``fit`` calls on this pipeline ran
+    with one core idle (bench/data_autotune.py), which is what read as exactly 400 img/s in earlier runs."""
     return tf.data.Dataset.from_tensor_slices(x).cache().repeat().batch(batch, drop_remainder=True) \
         .prefetch(tf.data.AUTOTUNE).with_options(zoo.data.pipeline_options())
 

@@ -134,7 +134,8 @@ def load_dataset(name: str, split: str = "train", batch_size: int = 64, *, image
         crop: for image_folder/celeb_a: ``"lsc_gan"``, ``"growing"`` or None.
         n_points: number of 2-D points for swiss_roll/ring8/grid25 (default 10,000).
         autotune: keep tf.data's autotuning on (TensorFlow's default). Off by default (`pipeline_options`): on
-            2-core machines it left one core idle for the life of an iterator, at random, slowing training ~1.6x.
+            2-core machines it left one core idle for the life of an iterator, at random, slowing training up to
+            ~1.6x.
     """
     info = dataset_info(name)
     if strategy is not None and batch_size % strategy.num_replicas_in_sync:
@@ -179,12 +180,13 @@ def pipeline_options(autotune: bool = False) -> tf.data.Options:
     """The options of every pipeline `load_dataset` returns; give them to your own with ``ds.with_options``.
 
     ``autotune.enabled`` is False unless asked for. With tf.data's autotuning on, a ``fit`` without callbacks on the
-    project's 2-core VMs started, in 8 of 18 turns over three pipelines (this module's two among them), in a state
-    where one core idles for the life of the iterator: dcgan ``default``'s bfloat16 step at 400 img/s instead of
-    ~640; with it off, in none of 18 (`bench/data_autotune.py`, bench/results/data_autotune.json). Another autotune
-    algorithm, a CPU budget or no injected prefetch did not avoid it. Without autotuning, an ``AUTOTUNE``
-    parallelism is TensorFlow's initial one (the cores, at most 16) and ``prefetch(AUTOTUNE)`` keeps its legacy
-    buffer tuning; the elements and their order do not change."""
+    project's 2-core VMs started, in 8 of 18 turns, in a state where one core idles for the life of the iterator:
+    dcgan ``default``'s bfloat16 step at 400 img/s instead of ~620 (5 of 6 turns on a ``from_tensor_slices``
+    pipeline, 3 of 6 on `load_dataset`'s one-pass pipeline, 0 of 6 on its repeated stream, which an earlier probe
+    caught in 2 of 6); with it off, in none of 18 (`bench/data_autotune.py`, bench/results/data_autotune.json).
+    Another autotune algorithm, a CPU budget or no injected prefetch did not avoid it. Without autotuning, an
+    ``AUTOTUNE`` parallelism is TensorFlow's initial one (the cores, at most 16) and ``prefetch(AUTOTUNE)`` keeps
+    its legacy buffer tuning; the elements and their order do not change."""
     options = tf.data.Options()
     options.autotune.enabled = bool(autotune)
     return options
