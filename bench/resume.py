@@ -49,7 +49,9 @@ def before_stream(seed=0):
     x, _ = arrays.fashion_mnist("train")
     ds = tf.data.Dataset.from_tensor_slices(x).map(lambda a: _to_unit(a, 32), num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.cache().shuffle(10_000, seed=seed, reshuffle_each_iteration=True).repeat()
-    return ds.batch(BATCH, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    # tf.data's autotuning off, as load_dataset's streams now are: with it on, a fit without callbacks sometimes
+    # ran with one core idle (bench/data_autotune.py), which would be charged to the stream
+    return ds.batch(BATCH, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(zoo.data.pipeline_options())
 
 
 def iterator_checkpoint_cost(ds, steps=50):
