@@ -37,31 +37,20 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
+import train_throughput  # noqa: E402
+from model_throughput import EpochTimes  # noqa: E402
 from trainers.precision import cpu_flags  # noqa: E402
 from zoo_app.fit import build_compiled  # noqa: E402
 
 STREAMS = ("slices", "repeat", "epochs")
 TIMINGS = ("fit", "epochs")
-
-
-class EpochClock(keras.callbacks.Callback):
-    """Wall and process-CPU seconds of each epoch."""
-
-    def __init__(self):
-        super().__init__()
-        self.epochs = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._t = (time.perf_counter(), time.process_time())
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epochs.append((time.perf_counter() - self._t[0], time.process_time() - self._t[1]))
 
 
 def summarize(turns: dict) -> dict:
@@ -96,8 +85,7 @@ def main(argv=None):
 
     def stream(name: str, autotune: bool) -> tf.data.Dataset:
         if name == "slices":
-            return tf.data.Dataset.from_tensor_slices(x).cache().repeat().batch(batch, drop_remainder=True) \
-                .prefetch(tf.data.AUTOTUNE).with_options(zoo.data.pipeline_options(autotune))
+            return train_throughput._dataset(x, batch, autotune)
         return zoo.load_dataset(args.dataset, "train", batch, image_size=image_size, repeat=name == "repeat",
                                 autotune=autotune)
 
@@ -108,9 +96,9 @@ def main(argv=None):
             model.fit(ds, epochs=1, steps_per_epoch=args.steps, verbose=0, shuffle=False)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         else:
-            clock = EpochClock()
+            clock = EpochTimes()
             model.fit(ds, epochs=2, steps_per_epoch=args.steps, callbacks=[clock], verbose=0, shuffle=False)
-            wall, cpu = clock.epochs[-1]
+            wall, cpu = clock.seconds[-1], clock.cpu_seconds[-1]
         return {"images_per_second": round(args.steps * batch / wall, 1), "cpu_use": round(cpu / wall, 2)}
 
     turn("slices", "fit", False)  # tracing, oneDNN's primitive caches

@@ -41,15 +41,18 @@ MAIN = {"dcgan": ("default", "fashion_mnist"), "sngan": ("mnist32", "mnist"),
 
 
 class EpochTimes(keras.callbacks.Callback):
+    """Wall seconds (``seconds``) and this process's CPU seconds (``cpu_seconds``) of each epoch."""
+
     def __init__(self):
         super().__init__()
-        self.seconds, self._t = [], 0.0
+        self.seconds, self.cpu_seconds, self._t = [], [], (0.0, 0.0)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._t = time.perf_counter()
+        self._t = (time.perf_counter(), time.process_time())
 
     def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._t)
+        self.seconds.append(time.perf_counter() - self._t[0])
+        self.cpu_seconds.append(time.process_time() - self._t[1])
 
 
 def throughput(name, precision, steps, rounds, stage="first") -> dict:

@@ -104,11 +104,11 @@ def _data(batch):
     return x[:batch * 64]
 
 
-def _dataset(x, batch):
+def _dataset(x, batch, autotune=False):
     """tf.data's autotuning off (`zoo.data.pipeline_options`): with it on, 5 of 6 ``fit`` calls on this pipeline ran
     with one core idle (bench/data_autotune.py), which is what read as exactly 400 img/s in earlier runs."""
     return tf.data.Dataset.from_tensor_slices(x).cache().repeat().batch(batch, drop_remainder=True) \
-        .prefetch(tf.data.AUTOTUNE).with_options(zoo.data.pipeline_options())
+        .prefetch(tf.data.AUTOTUNE).with_options(zoo.data.pipeline_options(autotune))
 
 
 def _timed(run):

@@ -161,9 +161,8 @@ def load_dataset(name: str, split: str = "train", batch_size: int = 64, *, image
                 else _ARRAY_SOURCES[name](split, data_dir))
         if repeat:
             ds = positioned(len(x), batch_size, seed, start_step or 0, shuffle)
-            return ds.map(_gather_batch(x, y, image_size, with_labels, info.kind),
-                          num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE).with_options(
-                pipeline_options(autotune))
+            return _prefetched(ds.map(_gather_batch(x, y, image_size, with_labels, info.kind),
+                                      num_parallel_calls=tf.data.AUTOTUNE), autotune)
         ds = tf.data.Dataset.from_tensor_slices((x, y))
         if info.kind == "image":
             ds = ds.map(lambda a, b: (_to_unit(a, image_size), b), num_parallel_calls=tf.data.AUTOTUNE)
@@ -172,8 +171,12 @@ def load_dataset(name: str, split: str = "train", batch_size: int = 64, *, image
     if not repeat:  # one pass per iteration, reshuffled by the process's iteration count (not addressed by step)
         ds = ds.cache() if cache else ds
         ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True) if shuffle else ds
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE).with_options(
-        pipeline_options(autotune))
+    return _prefetched(ds.batch(batch_size, drop_remainder=drop_remainder), autotune)
+
+
+def _prefetched(ds: tf.data.Dataset, autotune: bool) -> tf.data.Dataset:
+    """The tail of every `load_dataset` pipeline: a prefetch, and `pipeline_options`."""
+    return ds.prefetch(tf.data.AUTOTUNE).with_options(pipeline_options(autotune))
 
 
 def pipeline_options(autotune: bool = False) -> tf.data.Options:
