@@ -138,8 +138,8 @@ def make_zoo(update, steps_per_execution):
 def make_kerasio(training, steps_per_execution):
     g = dcgan_generator(LATENT, IMAGE, CH, BASE, sync_batchnorm=False)
     d_logits = dcgan_discriminator(IMAGE, CH, BASE, "batch", sync_batchnorm=False)
-    for net in (g, d_logits):  # keras.io's networks use Keras' BatchNormalization, not the zoo's fused one
-        _use_keras_batchnorm(net)
+    for net in (g, d_logits):  # keras.io's networks use Keras' layers, not the zoo's
+        _as_keras_layers(net)
     d = keras.Sequential([d_logits, keras.layers.Activation("sigmoid", dtype="float32")])
     model = KerasIOGAN(d, g, LATENT, training)
     model.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
@@ -148,13 +148,17 @@ def make_kerasio(training, steps_per_execution):
     return model
 
 
-def _use_keras_batchnorm(net):
-    """Run every `zoo.layers.BatchNormalization` of `net` as the Keras layer it extends (its ``fused=False``)."""
+def _as_keras_layers(net):
+    """Run every `zoo.layers.BatchNormalization` and `zoo.conv` layer of `net` as the Keras layer it extends
+    (``fused=False``; ``weight_gradient="native"``)."""
+    from zoo.conv import Conv2D, Conv2DTranspose
     from zoo.layers import BatchNormalization
 
     for layer in net.layers:
         if isinstance(layer, BatchNormalization):
             layer.fused = False
+        if isinstance(layer, (Conv2D, Conv2DTranspose)):
+            layer.weight_gradient = "native"
 
 
 def bn_updates(model, ds) -> bool:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from zoo.conv import Conv2D
 from zoo.layers import batch_norm
 
 
 def trunk(x, widths):
-    """conv4x4 stride 2 per width, BatchNorm after all but the first, LeakyReLU 0.2."""
+    """conv4x4 stride 2 per width (`zoo.conv.Conv2D`), BatchNorm after all but the first, LeakyReLU 0.2."""
     for i, w in enumerate(widths):
-        x = layers.Conv2D(w, 4, strides=2, padding="same", use_bias=i == 0, name=f"conv{i}")(x)
+        x = Conv2D(w, 4, strides=2, padding="same", use_bias=i == 0, name=f"conv{i}")(x)
         if i:
             x = batch_norm(f"bn{i}")(x)
         x = layers.LeakyReLU(0.2, name=f"lrelu{i}")(x)

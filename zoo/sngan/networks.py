@@ -26,6 +26,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from zoo.conv import Conv2DTranspose
 from zoo.layers import batch_norm
 from zoo.shapes import check_image_size
 
@@ -103,7 +104,7 @@ def sngan_generator(input_dim, image_size=32, channels=1, width=64, name="genera
     x = layers.Reshape((4, 4, c))(x)
     for i in range(n_up):
         c //= 2
-        x = layers.Conv2DTranspose(c, 4, strides=2, padding="same", use_bias=False, name=f"up{i}")(x)
+        x = Conv2DTranspose(c, 4, strides=2, padding="same", use_bias=False, name=f"up{i}")(x)
         if conditional_norm:
             dim, factory = conditional_norm
             x = factory(f"up{i}_cbn")([x, z[:, input_dim - dim:]])

@@ -1,0 +1,120 @@
+"""zoo.conv: strided convolutions whose weight gradient runs as a dilated forward convolution."""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from zoo import conv
+
+CASES = [(cls, size, k, s, pad) for cls in ("Conv2D", "Conv2DTranspose") for size, k, s, pad in (
+    ((8, 8), 4, 2, "same"), ((9, 7), 3, 2, "same"), ((9, 7), 2, 2, "valid"), ((16, 12), 5, 3, "same"),
+    ((16, 12), 4, 3, "valid"), ((7, 7), 1, 2, "same"))]
+
+
+def _pair(cls, k, s, pad, dtype):
+    return [getattr(conv, cls)(4, k, strides=s, padding=pad, use_bias=True, weight_gradient=wg, dtype=dtype)
+            for wg in ("native", "dilated")]
+
+
+def _step(layer, x):
+    """Output and the gradients of a loss that weighs every output entry differently."""
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.cast(layer(x), tf.float64)
+        loss = tf.reduce_sum(y ** 3)
+    return [y] + tape.gradient(loss, [x] + layer.trainable_weights)
+
+
+@pytest.mark.parametrize("cls,size,k,s,pad", CASES)
+def test_the_dilated_weight_gradient_is_tfs_gradient_for_any_stride_padding_and_size(cls, size, k, s, pad):
+    x = tf.constant(np.random.RandomState(0).randn(3, *size, 5))
+    native, dilated = _pair(cls, k, s, pad, "float64")
+    native.build(x.shape), dilated.build(x.shape)
+    dilated.set_weights(native.get_weights())
+    for a, b in zip(_step(native, x), _step(dilated, x)):  # output, input, kernel and bias gradients
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def _ops(layer, x):
+    @tf.function
+    def grad(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.cast(layer(x), tf.float32))
+        return tape.gradient(loss, layer.kernel)
+    return {op.type for op in grad.get_concrete_function(x).graph.get_operations()}
+
+
+@pytest.mark.parametrize("cls", ["Conv2D", "Conv2DTranspose"])
+def test_auto_takes_the_dilated_form_only_in_bfloat16_on_a_cpu_with_enough_channels(cls):
+    def ops(channels, policy, weight_gradient="auto", strides=2):
+        cin = channels if cls == "Conv2D" else 8
+        layer = getattr(conv, cls)(channels if cls == "Conv2DTranspose" else 8, 4, strides=strides,
+                                   padding="same", weight_gradient=weight_gradient, dtype=policy)
+        return _ops(layer, tf.zeros([2, 8, 8, cin]))
+
+    backprop = "Conv2DBackpropFilter"
+    wide, narrow = conv.MIN_CHANNELS, conv.MIN_CHANNELS // 2
+    assert backprop not in ops(wide, "mixed_bfloat16")
+    assert backprop in ops(narrow, "mixed_bfloat16")
+    assert backprop in ops(wide, "float32")
+    assert backprop in ops(wide, "mixed_bfloat16", "native")
+    assert backprop not in ops(narrow, "float32", "dilated")
+    assert backprop in ops(wide, "mixed_bfloat16", "dilated", strides=1)  # stride 1: nothing to gain, TF's kernel
+
+
+def test_under_bfloat16_the_dilated_gradient_is_as_close_to_the_exact_one_as_tfs():
+    x = tf.constant(np.random.RandomState(1).randn(16, 16, 16, 64).astype("float32"))
+    exact = conv.Conv2D(64, 4, strides=2, padding="same", weight_gradient="native", dtype="float64")
+    exact.build(x.shape)
+    errors = {}
+    for wg in ("native", "dilated"):
+        layer = conv.Conv2D(64, 4, strides=2, padding="same", weight_gradient=wg, dtype="mixed_bfloat16")
+        layer.build(x.shape)
+        layer.set_weights([w.astype("float32") for w in exact.get_weights()])
+        grad = _step(layer, x)[2].numpy()
+        want = _step(exact, tf.cast(x, tf.float64))[2].numpy()
+        errors[wg] = np.abs(grad - want).max() / np.abs(want).max()
+    assert errors["dilated"] < 1e-2 and errors["dilated"] < 2 * errors["native"], errors
+
+
+def test_the_layers_save_load_and_refuse_an_unknown_weight_gradient(tmp_path):
+    """Keras' class names and variables: weights saved from Keras' layers load into them, and the option
+    round-trips through a .keras file."""
+    def net(c2d, c2dt, **kw):
+        return keras.Sequential([keras.Input((8, 8, 3)), c2d(4, 4, strides=2, padding="same", **kw),
+                                 c2dt(2, 4, strides=2, padding="same", **kw)])
+
+    source = net(keras.layers.Conv2D, keras.layers.Conv2DTranspose)
+    rng = np.random.RandomState(2)
+    source.set_weights([rng.randn(*w.shape).astype("float32") for w in source.get_weights()])
+    source.save_weights(tmp_path / "keras.weights.h5")
+    zoo_net = net(conv.Conv2D, conv.Conv2DTranspose, weight_gradient="dilated")
+    zoo_net.load_weights(tmp_path / "keras.weights.h5")
+    x = rng.randn(2, 8, 8, 3).astype("float32")
+    np.testing.assert_allclose(zoo_net(x), source(x), rtol=1e-5, atol=1e-5)
+    zoo_net.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert [type(layer) for layer in loaded.layers] == [conv.Conv2D, conv.Conv2DTranspose]
+    assert {layer.weight_gradient for layer in loaded.layers} == {"dilated"}
+    with pytest.raises(ValueError, match="Unknown weight_gradient 'fast'. Known: auto, native, dilated"):
+        conv.Conv2D(4, 3, weight_gradient="fast")
+
+
+def test_the_dcgan_step_under_bfloat16_computes_its_wide_layers_weight_gradients_in_the_dilated_form():
+    """Of the ops the traced step runs (those its outputs and variable updates depend on), which compute weight
+    gradients: TF's kernel only for the 1-channel layers, the dilated convolution for the others (``quick``: base
+    32), and none for D's weights in the G step (pruned as before)."""
+    from zoo_app.fit import build_compiled
+
+    model, _ = build_compiled("dcgan", "quick", dataset="digits", precision="mixed_bfloat16")
+    graph = tf.function(model.train_step).get_concrete_function(tf.TensorSpec([4, 32, 32, 1], tf.float32)).graph
+    runs = tf.compat.v1.graph_util.extract_sub_graph(
+        graph.as_graph_def(), [t.op.name for t in graph.outputs] + [op.name for op in graph.control_outputs])
+
+    def layers(found):  # "gradient_tape/discriminator_1/down2_1/..." -> "discriminator_1/down2"
+        return sorted("/".join(n.name.split("/")[1:3]).rsplit("_", 1)[0] for n in runs.node if found(n))
+    native = layers(lambda n: n.op == "Conv2DBackpropFilter")
+    dilated = layers(lambda n: n.op == "Conv2D" and list(n.attr["dilations"].list.i) == [1, 2, 2, 1])
+    d_real, d_fake, g = "discriminator_1", "discriminator_3", "generator_3"  # D step's two D calls, G step's G
+    assert native == sorted([f"{d_real}/down0", f"{d_fake}/down0", f"{g}/to_image"])
+    assert dilated == sorted([f"{d}/down{i}" for d in (d_real, d_fake) for i in (1, 2)] + [f"{g}/up0", f"{g}/up1"])
