@@ -122,7 +122,8 @@ def main():
         "step_addressed_stream_state": "one integer (the global step) in the backup's meta.json",
     }
     Path(args.out).write_text(json.dumps(record, indent=1))
-    print(json.dumps({k: record[k] for k in ("median_images_per_s", "backup_10s_over_none", "backup_10s_over_hooks_only",
+    print(json.dumps({k: record[k] for k in ("median_images_per_s", "backup_10s_over_none",
+                                              "backup_10s_over_hooks_only",
                                               "step_addressed_over_before", "backup_write_seconds",
                                               "default_interval_cost", "iterator_checkpoint_of_before_stream")},
                      indent=1))
