@@ -56,9 +56,10 @@ def dilated_weight_gradient(x, dy, kernel_size, stride, padding):
     (kh, kw), (h, w) = kernel_size, dy.shape[1:3]
     (t, b), (left, right) = (_window(x.shape[1], h, kh, stride, padding),
                              _window(x.shape[2], w, kw, stride, padding))
-    x = tf.pad(x, [[0, 0], [t, max(b, 0)], [left, max(right, 0)], [0, 0]])
     x = x[:, :x.shape[1] + min(b, 0), :x.shape[2] + min(right, 0), :]  # crop what no output reads
-    out = tf.nn.conv2d(tf.transpose(x, (3, 1, 2, 0)), tf.transpose(dy, (1, 2, 0, 3)), 1, "VALID",
+    # the padding as the convolution's own (explicit) padding: one pass over x fewer than a Pad op before it
+    pads = [[0, 0], [t, max(b, 0)], [left, max(right, 0)], [0, 0]]
+    out = tf.nn.conv2d(tf.transpose(x, (3, 1, 2, 0)), tf.transpose(dy, (1, 2, 0, 3)), 1, pads,
                        dilations=stride)  # [c, kh, kw, o]
     return tf.transpose(out, (1, 2, 0, 3))
 
