@@ -47,8 +47,20 @@ def train_all(out: Path, only=None):
         start = time.perf_counter()
         train(model, "fashion_mnist", config=config, out=run, seed=seed, precision=policy, verbose=2)
         (run / "wall_seconds.txt").write_text(f"{time.perf_counter() - start:.1f}\n")
+        (run / "trained_on.json").write_text(json.dumps(_trained_on()) + "\n")
         for bulky in ("checkpoints", "backup"):
             shutil.rmtree(run / bulky, ignore_errors=True)
+
+
+def _trained_on() -> dict:
+    """The CPU's bfloat16 units and the commit: the runs of one table can come from different 2-core VMs (AMX-BF16,
+    or AVX512-BF16 only) and commits (`zoo.conv`'s weight gradients since 518392c), which round differently."""
+    import subprocess
+
+    from trainers.precision import BF16_CPU_FLAGS, cpu_flags
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return {"bf16_flags": sorted(set(BF16_CPU_FLAGS) & cpu_flags()), "commit": commit.stdout.strip() or None}
 
 
 def report(out: Path, only=None):
@@ -77,7 +89,9 @@ def report(out: Path, only=None):
                      "run_precision": json.loads((run / "run.json").read_text())["precision"],
                      "fd_classifier": fd.value, "fd_protocol": fd.protocol, "pr_protocol": pr.protocol,
                      **{k: float(v) for k, v in pr.details.items()},
-                     "train_seconds": float((run / "wall_seconds.txt").read_text())}
+                     "train_seconds": float((run / "wall_seconds.txt").read_text()),
+                     "trained_on": json.loads((run / "trained_on.json").read_text())
+                     if (run / "trained_on.json").exists() else None}
         print(name, {k: v for k, v in res[name].items() if k in KEYS}, flush=True)
     groups = seed_groups(res, KEYS)
     for model in STUDY:
