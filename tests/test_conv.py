@@ -1,4 +1,6 @@
 """zoo.conv: strided convolutions whose weight gradient runs as a dilated forward convolution."""
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -118,3 +120,38 @@ def test_the_dcgan_step_under_bfloat16_computes_its_wide_layers_weight_gradients
     d_real, d_fake, g = "discriminator_1", "discriminator_3", "generator_3"  # D step's two D calls, G step's G
     assert native == sorted([f"{d_real}/down0", f"{d_fake}/down0", f"{g}/to_image"])
     assert dilated == sorted([f"{d}/down{i}" for d in (d_real, d_fake) for i in (1, 2)] + [f"{g}/up0", f"{g}/up1"])
+
+
+MIRRORED = """
+import json, numpy as np, tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import json
+
+import keras
+from zoo import conv
+x, y = np.random.RandomState(0).randn(8, 8, 8, 4).astype("float32"), np.linspace(-1, 1, 8, dtype="float32")[:, None]
+weights = {}
+for name, strategy, wg in (("one", tf.distribute.get_strategy(), "native"),
+                           ("two", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), "dilated")):
+    with strategy.scope():
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((8, 8, 4)), conv.Conv2D(6, 4, strides=2, padding="same",
+                                  weight_gradient=wg), keras.layers.Flatten(), keras.layers.Dense(1)])
+        model.compile(keras.optimizers.SGD(0.05), "mse")
+    start = model.get_weights()[0]
+    model.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False)
+    weights[name] = (start, model.get_weights()[0], strategy.num_replicas_in_sync)
+(s1, w1, r1), (s2, w2, r2) = weights["one"], weights["two"]
+print(json.dumps({"replicas": [r1, r2], "same_start": bool(np.array_equal(s1, s2)),
+                  "moved": float(np.abs(w1 - s1).max()), "diff": float(np.abs(w1 - w2).max())}))
+"""
+
+
+def test_the_dilated_gradient_trains_like_tfs_under_mirrored_strategy():
+    """2 replicas (2 logical CPUs) with the dilated weight gradient end where one device with TF's ends."""
+    from tests.conftest import run_python
+
+    got = json.loads(run_python(["-c", MIRRORED]).stdout.strip().splitlines()[-1])
+    assert got["replicas"] == [1, 2] and got["same_start"] and got["moved"] > 1e-3
+    assert got["diff"] < 1e-5, got
