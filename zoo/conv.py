@@ -10,13 +10,14 @@ batch as the channels) with ``dy`` transposed to ``[i, j, n, o]`` as its filter,
 o]`` output, transposed back, is ``dW``. The same arithmetic in another order, and no other op than TF's forward
 convolution and three transposes.
 
-Why: on the 2-core AVX512-BF16 VM oneDNN's bfloat16 backward-weights kernel for DCGAN's stride-2 4x4 layers runs at
-a third to half the speed of the forward kernel (``Conv2DBackpropFilter`` was 36% of the dcgan step's kernel time,
-bench/results/step_profile.json), while the dilated forward convolution does the same sums faster: forward + weight
-gradient 1.06-1.84x for layers of 32 channels and more, and the whole dcgan step 1.22x
-(bench/results/conv_weight_gradient.json). In float32 and for layers with few
-channels (the convolution's batch is then tiny) it is slower, so ``"auto"`` takes it only in bfloat16 on a CPU for
-layers with at least `MIN_CHANNELS` channels on the weight gradient's batch side.
+Why: on the 2-core AVX512-BF16 VM oneDNN's bfloat16 backward-weights kernel took twice the forward kernels' time
+for the same FLOPs in the dcgan step (``Conv2DBackpropFilter`` 128 ms against 64 ms, 36% of the step's kernel time:
+bench/results/step_profile.json as of 0d29d1d), while the dilated forward convolution does the same sums faster:
+forward + weight gradient 1.19-1.97x for layers of 32 channels and more, and the whole dcgan step 1.25x
+(bench/results/conv_weight_gradient.json). For layers with few channels (the convolution's batch is then tiny) it
+is slower, and in float32 it pays only at 128 channels (1.1x), so ``"auto"`` takes it only in bfloat16 on a CPU, for
+layers with at least `MIN_CHANNELS` channels on the weight gradient's batch side. Measured on AVX512-BF16 without
+AMX; on an AMX CPU ``"auto"`` applies the same rule, and the bench says whether it pays there.
 
 `Conv2D` and `Conv2DTranspose` keep Keras' class names, variables and config keys (plus ``weight_gradient``), so
 weights saved from Keras' layers load into them and back (`zoo.layers.BatchNormalization` does the same), and their
@@ -32,7 +33,7 @@ WEIGHT_GRADIENTS = ("auto", "native", "dilated")
 MIN_CHANNELS = 32
 """``"auto"`` keeps TF's kernel below this many channels on the weight gradient's batch side (the layer's input
 channels for `Conv2D`, its filters for `Conv2DTranspose`): in bfloat16 the dilated form measured slower at 1, 8 and
-16 channels, even at 32 and faster from 64 up (bench/results/conv_weight_gradient.json)."""
+16 channels, 1.2x faster at 32 and more from 64 up (bench/results/conv_weight_gradient.json)."""
 
 
 def _gpu() -> bool:
