@@ -88,6 +88,8 @@ def _dilated(layer, inputs, channels) -> bool:
 
 
 class _WeightGradient:
+    """The ``weight_gradient`` option of both layers: checked when built and kept in the config."""
+
     def __init__(self, *args, weight_gradient="auto", **kwargs):
         super().__init__(*args, **kwargs)
         self.weight_gradient = _check(weight_gradient)
