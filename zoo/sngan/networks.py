@@ -1,7 +1,8 @@
 """SNGAN's "standard CNN" (Miyato et al. 2018, table 3) for 32x32 images, with a width knob.
 
 Generator: z -> Dense 4x4x(8w) -> three [4x4 stride-2 transposed conv, BatchNorm, ReLU] halving the channels
-(8w -> 4w -> 2w -> w) -> conv3x3 to the image channels -> tanh.
+(8w -> 4w -> 2w -> w) -> conv3x3 to the image channels -> tanh. The transposed convolutions are
+`zoo.conv.Conv2DTranspose` (Keras' layer; its weight gradient a dilated forward convolution in bfloat16 on a CPU).
 
 Discriminator, every layer wrapped in `keras.layers.SpectralNormalization` (one power iteration per training
 call, the paper's setting): conv3x3 w, conv4x4/2 w, conv3x3 2w, conv4x4/2 2w, conv3x3 4w, conv4x4/2 4w,
