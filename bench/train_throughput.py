@@ -11,8 +11,9 @@ Data: the first batch x 64 Fashion-MNIST training images, cached in memory, tf.d
 * ``zoo_alternating``: the step ``zoo train dcgan`` runs (the paper's update order);
 * ``zoo_simultaneous``: the zoo's one-generator-pass order (``update="simultaneous"``);
 * ``kerasio_training_true``: keras.io's DCGAN (generative/dcgan_overriding_train_step) with ``training=True``, the
-  reference that does the same work as ours (`KerasIOGAN`); its output sigmoid in float32 under bfloat16, as the
-  Keras mixed-precision guide says;
+  reference that does the same work as ours (`KerasIOGAN`), on Keras' own layers (`_as_keras_layers`: Keras'
+  BatchNorm, TF's weight-gradient kernels); its output sigmoid in float32 under bfloat16, as the Keras
+  mixed-precision guide says;
 * ``kerasio_verbatim``: as published (BatchNorm in inference mode under Keras 3: less work), float32, one step per
   execution (its ``compile()`` defaults);
 * ``torch``: the same networks in PyTorch (eager, channels-last tensors, all CPU threads), float32 and bfloat16
