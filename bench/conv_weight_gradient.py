@@ -95,20 +95,13 @@ def per_layer(policies, rounds):
     return rows
 
 
-def _set_weight_gradient(model, value):
-    for net in (model.generator, model.discriminator):
-        for layer in net.layers:
-            if isinstance(layer, (conv.Conv2D, conv.Conv2DTranspose)):
-                layer.weight_gradient = value
-
-
 def step(rounds, steps):
     ds = tt._dataset(tt._data(BATCH), BATCH)
     models = {}
     for wg in ("native", "auto"):
         keras.utils.set_random_seed(0)
         models[wg] = tt._under("mixed_bfloat16", lambda: tt.make_zoo("alternating", 8))
-        _set_weight_gradient(models[wg], wg)
+        conv.set_weight_gradient([models[wg].generator, models[wg].discriminator], wg)
         models[wg].fit(ds, epochs=1, steps_per_epoch=16, verbose=0)  # trace and warm up
     ips, cores = {k: [] for k in models}, {k: [] for k in models}
     for _ in range(rounds):

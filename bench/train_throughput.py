@@ -152,14 +152,13 @@ def make_kerasio(training, steps_per_execution):
 def _as_keras_layers(net):
     """Run every `zoo.layers.BatchNormalization` and `zoo.conv` layer of `net` as the Keras layer it extends
     (``fused=False``; ``weight_gradient="native"``)."""
-    from zoo.conv import Conv2D, Conv2DTranspose
+    from zoo.conv import set_weight_gradient
     from zoo.layers import BatchNormalization
 
     for layer in net.layers:
         if isinstance(layer, BatchNormalization):
             layer.fused = False
-        if isinstance(layer, (Conv2D, Conv2DTranspose)):
-            layer.weight_gradient = "native"
+    set_weight_gradient([net], "native")
 
 
 def bn_updates(model, ds) -> bool:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
 import sys
 from pathlib import Path
 
@@ -71,7 +70,7 @@ def train_one(name: str, out: Path) -> Path:
 
 def report(out: Path) -> dict:
     import zoo
-    from markdown_tables import fill, pct, seed_stats
+    from markdown_tables import fill, git_commit, pct, seed_stats
 
     recheck = json.loads((ROOT / "docs" / "results" / "latentgan_ae_recheck.json").read_text())["rows"]["head"]
     rows = {"one_head": {k: recheck[k] for k in ("seeds", "error", "purity", "kmeans_error")}}
@@ -92,8 +91,7 @@ def report(out: Path) -> dict:
         row["switch_errors"].append(switch["errors"])
     for r in rows.values():
         r["error_stats"] = seed_stats(r["error"])
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
-    result = {"protocol": __doc__.split("\n\n", 2)[2].strip().replace("\n", " "), "commit": commit.strip(),
+    result = {"protocol": __doc__.split("\n\n", 2)[2].strip().replace("\n", " "), "commit": git_commit(),
               "heads": HEADS, "machine": f"{platform.machine()}, 2 CPU cores, no GPU", "rows": rows}
     OUT.write_text(json.dumps(result, indent=1))
     table = ["| `mnist32` | seeds | Hungarian error per seed | mean ± std | k-means per seed |",

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
 import sys
 from pathlib import Path
 
@@ -49,7 +48,7 @@ def train_one(name: str, out: Path) -> Path:
 def report(out: Path) -> dict:
     import keras
     import zoo
-    from markdown_tables import fill, pct, seed_stats
+    from markdown_tables import fill, git_commit, pct, seed_stats
 
     study = json.loads((ROOT / "docs" / "results" / "latentgan_ae.json").read_text())["runs"]
     rows = {"study_8bd32d5": {"seeds": [0, 1, 2], "error": [study[f"mnist_s{s}"]["error"] for s in range(3)]}}
@@ -66,8 +65,7 @@ def report(out: Path) -> dict:
             row[k].append(rec[k])
     for row in rows.values():
         row["error_stats"] = seed_stats(row["error"])
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
-    result = {"protocol": __doc__.split("\n\n", 2)[2].strip().replace("\n", " "), "commit": commit.strip(),
+    result = {"protocol": __doc__.split("\n\n", 2)[2].strip().replace("\n", " "), "commit": git_commit(),
               "machine": f"{platform.machine()}, 2 CPU cores, no GPU", "rows": rows}
     OUT.write_text(json.dumps(result, indent=1))
     what = {"study_8bd32d5": "the study's runs (commit 8bd32d5)", "head": f"today's code ({result['commit']})",

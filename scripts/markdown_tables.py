@@ -1,14 +1,23 @@
 """The study scripts' one way of writing numbers into the docs: each table replaces the text between
 ``<!-- begin:KEY -->`` and ``<!-- end:KEY -->`` in a markdown file, so the prose around it stays hand-written; and
 their shared helpers: seed summaries (`seed_groups`, `mean_std`, `seed_stats`), a run's last logged epoch and the
-``train|report [--out D] [--only a,b]`` command line (`study_main`)."""
+``train|report [--out D] [--only a,b]`` command line (`study_main`), and the commit the numbers come from
+(`git_commit`)."""
 from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
+
+
+def git_commit() -> str:
+    """The short hash of the checkout's HEAD ("" outside a git checkout)."""
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                          text=True).stdout.strip()
 
 
 def fill(md: Path, tables: dict) -> None:

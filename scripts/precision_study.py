@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from markdown_tables import fill, mean_std, seed_groups, study_main
+from markdown_tables import fill, git_commit, mean_std, seed_groups, study_main
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1, 2)
@@ -55,12 +55,9 @@ def train_all(out: Path, only=None):
 def _trained_on() -> dict:
     """The CPU's bfloat16 units and the commit: the runs of one table can come from different 2-core VMs (AMX-BF16,
     or AVX512-BF16 only) and commits (`zoo.conv`'s weight gradients since 518392c), which round differently."""
-    import subprocess
-
     from trainers.precision import BF16_CPU_FLAGS, cpu_flags
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    return {"bf16_flags": sorted(set(BF16_CPU_FLAGS) & cpu_flags()), "commit": commit.stdout.strip() or None}
+    return {"bf16_flags": sorted(set(BF16_CPU_FLAGS) & cpu_flags()), "commit": git_commit() or None}
 
 
 def report(out: Path, only=None):

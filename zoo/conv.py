@@ -72,12 +72,6 @@ def _supported(layer, inputs) -> bool:
             and None not in inputs.shape[1:] and getattr(layer, "output_padding", None) is None)
 
 
-def _check(weight_gradient):
-    if weight_gradient not in WEIGHT_GRADIENTS:
-        raise ValueError(f"Unknown weight_gradient {weight_gradient!r}. Known: {', '.join(WEIGHT_GRADIENTS)}.")
-    return weight_gradient
-
-
 def _dilated(layer, inputs, channels) -> bool:
     """Whether this call takes the dilated weight gradient (module docstring: ``"auto"``'s rule)."""
     if layer.weight_gradient == "native" or not _supported(layer, inputs):
@@ -91,11 +85,22 @@ class _WeightGradient:
     """The ``weight_gradient`` option of both layers: checked when built and kept in the config."""
 
     def __init__(self, *args, weight_gradient="auto", **kwargs):
+        if weight_gradient not in WEIGHT_GRADIENTS:
+            raise ValueError(f"Unknown weight_gradient {weight_gradient!r}. Known: {', '.join(WEIGHT_GRADIENTS)}.")
         super().__init__(*args, **kwargs)
-        self.weight_gradient = _check(weight_gradient)
+        self.weight_gradient = weight_gradient
 
     def get_config(self):
         return {**super().get_config(), "weight_gradient": self.weight_gradient}
+
+
+def set_weight_gradient(networks, weight_gradient):
+    """Set ``weight_gradient`` on every `Conv2D` / `Conv2DTranspose` among the layers of ``networks`` (Keras models),
+    before their steps are traced (the choice is read when a step is traced)."""
+    for net in networks:
+        for layer in net.layers:
+            if isinstance(layer, (Conv2D, Conv2DTranspose)):
+                layer.weight_gradient = weight_gradient
 
 
 def _kernel_gradient(y, kernel, gradient):
