@@ -172,6 +172,23 @@ def test_a_bfloat16_run_resumes_in_bfloat16_under_auto_and_refuses_another_polic
     assert_same_run(a, b, ha, hb, f"bf16 dcgan resumed under auto (ZOO_KILL_SEED={KILL_SEED})")
 
 
+def test_a_bfloat16_run_with_dilated_weight_gradients_resumes_bit_identical(tmp_path):
+    """``base_channels=32``: D's down1 and G's up0 are wide enough for `zoo.conv`'s dilated weight gradient under
+    bf16 on a CPU, so the kill and the resume both run it (its choice is static: the same kernels after a resume)."""
+    from zoo.conv import Conv2D
+
+    settings = dict(config="smoke", epochs=2, steps_per_epoch=4, verbose=0, backup_every=1, base_channels=32,
+                    precision="mixed_bfloat16")
+    a, ha = train("dcgan", "digits", out=tmp_path / "a", **settings)
+    out = tmp_path / "b"
+    with pytest.raises(KeyboardInterrupt):
+        train("dcgan", "digits", out=out, callbacks=[Stop(RNG.randint(1, 7))], **settings)
+    b, hb = train("dcgan", "digits", out=out, **settings)
+    down1 = b.discriminator.get_layer("down1")
+    assert isinstance(down1, Conv2D) and down1.input.shape[-1] == 32 and down1.weight_gradient == "auto"
+    assert_same_run(a, b, ha, hb, f"bf16 dcgan with dilated weight gradients (ZOO_KILL_SEED={KILL_SEED})")
+
+
 def test_backup_interval_parsing_and_pruning(tmp_path):
     assert parse_every(500) == ("steps", 500) and parse_every("60s") == ("seconds", 60.0)
     assert parse_every("epoch") == ("epoch", 0.0)
