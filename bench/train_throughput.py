@@ -12,7 +12,7 @@ Data: the first batch x 64 Fashion-MNIST training images, cached in memory, tf.d
 * ``zoo_simultaneous``: the zoo's one-generator-pass order (``update="simultaneous"``);
 * ``kerasio_training_true``: keras.io's DCGAN (generative/dcgan_overriding_train_step) with ``training=True``, the
   reference that does the same work as ours (`KerasIOGAN`), on Keras' own layers (`_as_keras_layers`: Keras'
-  BatchNorm, TF's weight-gradient kernels); its output sigmoid in float32 under bfloat16, as the Keras
+  BatchNorm, TF's convolution kernels); its output sigmoid in float32 under bfloat16, as the Keras
   mixed-precision guide says;
 * ``kerasio_verbatim``: as published (BatchNorm in inference mode under Keras 3: less work), float32, one step per
   execution (its ``compile()`` defaults);
@@ -151,14 +151,14 @@ def make_kerasio(training, steps_per_execution):
 
 def _as_keras_layers(net):
     """Run every `zoo.layers.BatchNormalization` and `zoo.conv` layer of `net` as the Keras layer it extends
-    (``fused=False``; ``weight_gradient="native"``)."""
-    from zoo.conv import set_weight_gradient
+    (``fused=False``; TF's kernels for every convolution)."""
+    from zoo.conv import configure
     from zoo.layers import BatchNormalization
 
     for layer in net.layers:
         if isinstance(layer, BatchNormalization):
             layer.fused = False
-    set_weight_gradient([net], "native")
+    configure([net], weight_gradient="native", narrow_transpose="native")
 
 
 def bn_updates(model, ds) -> bool:

@@ -1,4 +1,5 @@
-"""Strided convolutions whose weight gradient runs as one dilated forward convolution.
+"""Strided convolutions whose weight gradient runs as one dilated forward convolution, and whose transposed
+convolutions to one channel run as one matmul and an overlap-add.
 
 For a stride-``s`` convolution ``y[n,i,j,o] = sum_{a,b,c} x_p[n, s*i + a, s*j + b, c] * W[a,b,c,o]`` (``x_p``: the
 input with the layer's padding), the weight gradient is
@@ -19,9 +20,21 @@ is slower, and in float32 it pays only at 128 channels (1.1x), so ``"auto"`` tak
 layers with at least `MIN_CHANNELS` channels on the weight gradient's batch side. Measured on AVX512-BF16 without
 AMX; on an AMX CPU ``"auto"`` applies the same rule, and the bench says whether it pays there.
 
+**One-channel transposed convolutions.** A transposed convolution ``y = x *^T W`` (a `Conv2DTranspose`'s forward
+pass; a `Conv2D`'s input gradient) adds, for every input pixel ``m``, the patch ``x[m] . W[a, b, :, :]`` into the
+output at ``s*m + (a, b) - pad``. oneDNN's kernel for it (``Conv2DBackpropInput``) ran at 18 GFLOP/s when the output
+has one channel (the image side of a grayscale GAN: G's last layer, D's first), against 380-490 for the step's other
+convolutions (bench/results/step_conv_floor.json): three such ops took 11.5 ms of the dcgan bf16 step's 140 ms of
+convolutions. `matmul_conv_transpose` computes all patches as one matmul, ``P = x @ W`` (``[n*h*w, c] x [c,
+kh*kw*o]``), then adds them up phase by phase: the outputs ``s*m + r`` (``r``: the phase, ``0 <= r < s`` per axis)
+take ``P[m + d, a]`` for the taps ``a = r + pad - s*d`` that exist, a few shifted slices each; `depth_to_space`
+interleaves the phases. ``narrow_transpose="auto"`` takes that form on a CPU where the output has exactly one
+channel: at 3 channels and more the overlap-add's slices cost what the matmul saves
+(bench/results/conv_narrow_transpose.json). The other gradients of such a layer stay TF's kernels.
+
 `Conv2D` and `Conv2DTranspose` keep Keras' class names, variables and config keys (plus ``weight_gradient``), so
-weights saved from Keras' layers load into them and back (`zoo.layers.BatchNormalization` does the same), and their
-forward pass is Keras' own: only the backward pass changes, and only for the weights.
+weights saved from Keras' layers load into them and back (`zoo.layers.BatchNormalization` does the same). Every form
+computes the same sums as TF's kernels (exact in float64: tests/test_conv.py).
 """
 from __future__ import annotations
 
@@ -29,7 +42,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-WEIGHT_GRADIENTS = ("auto", "native", "dilated")
+OPTIONS = {"weight_gradient": ("auto", "native", "dilated"), "narrow_transpose": ("auto", "native", "matmul")}
 MIN_CHANNELS = 32
 """``"auto"`` keeps TF's kernel below this many channels on the weight gradient's batch side (the layer's input
 channels for `Conv2D`, its filters for `Conv2DTranspose`): in bfloat16 the dilated form measured slower at 1, 8 and
@@ -65,6 +78,29 @@ def dilated_weight_gradient(x, dy, kernel_size, stride, padding):
     return tf.transpose(out, (1, 2, 0, 3))
 
 
+def matmul_conv_transpose(x, kernel, stride, pad):
+    """``conv2d_transpose(x, kernel, stride)`` with ``pad`` rows cropped before each spatial axis and ``stride * h``
+    outputs per axis (TF's ``SAME`` has ``pad = max(k - stride, 0) // 2``), as one matmul and an overlap-add.
+
+    ``x``: ``[n, h, w, c]`` (static ``h, w``), ``kernel``: ``[k, k, o, c]`` (a transposed convolution's layout).
+    ``y[s*m + r] = sum_a P[m + d, a]`` over the taps ``a = r + pad - s*d`` in ``[0, k)`` (per axis), with ``P = x @
+    W`` every input pixel's patch (module docstring)."""
+    k, o, c = kernel.shape[0], kernel.shape[2], kernel.shape[3]
+    h, w = x.shape[1:3]
+    patches = tf.matmul(tf.reshape(x, [-1, c]), tf.reshape(tf.transpose(kernel, (3, 0, 1, 2)), [c, k * k * o]))
+    patches = tf.reshape(patches, [-1, h, w, k, k, o])
+    low, high = -((k - 1 - pad) // stride), (stride - 1 + pad) // stride  # the offsets d any phase reads
+    patches = tf.pad(patches, [[0, 0], [-low, high], [-low, high], [0, 0], [0, 0], [0, 0]])
+    taps = [[(d - low, r + pad - stride * d) for d in range(low, high + 1) if 0 <= r + pad - stride * d < k]
+            for r in range(stride)]
+    phases = []
+    for rows in taps:
+        for cols in taps:
+            terms = [patches[:, i:i + h, j:j + w, a, b, :] for i, a in rows for j, b in cols]
+            phases.append(tf.add_n(terms) if terms else tf.zeros_like(patches[:, :h, :w, 0, 0, :]))
+    return tf.nn.depth_to_space(tf.concat(phases, -1), stride)
+
+
 def _supported(layer, inputs) -> bool:
     s, d = layer.strides, layer.dilation_rate
     return (keras.backend.backend() == "tensorflow" and layer.data_format == "channels_last" and len(inputs.shape) == 4
@@ -81,73 +117,112 @@ def _dilated(layer, inputs, channels) -> bool:
     return layer.compute_dtype == "bfloat16" and channels >= MIN_CHANNELS and not _gpu()
 
 
-class _WeightGradient:
-    """The ``weight_gradient`` option of both layers: checked when built and kept in the config."""
+def _narrow(layer, inputs, channels) -> bool:
+    """Whether this call's transposed convolution (to ``channels`` channels) takes `matmul_conv_transpose`: a
+    ``same`` layer whose input sides a `Conv2D`'s stride divides (so the transposed convolution gives them back)."""
+    if layer.narrow_transpose == "native" or not _supported(layer, inputs) or layer.padding != "same":
+        return False
+    if isinstance(layer, layers.Conv2D) and any(side % layer.strides[0] for side in inputs.shape[1:3]):
+        return False
+    return layer.narrow_transpose == "matmul" or (channels == 1 and not _gpu())
 
-    def __init__(self, *args, weight_gradient="auto", **kwargs):
-        if weight_gradient not in WEIGHT_GRADIENTS:
-            raise ValueError(f"Unknown weight_gradient {weight_gradient!r}. Known: {', '.join(WEIGHT_GRADIENTS)}.")
+
+def _pad(layer) -> int:
+    """Rows ``same`` pads before each axis, for the layer's stride (``Conv2D``: on inputs the stride divides)."""
+    return max(layer.kernel_size[0] - layer.strides[0], 0) // 2
+
+
+class _Options:
+    """The `OPTIONS` of both layers: checked when built and kept in the config."""
+
+    def __init__(self, *args, weight_gradient="auto", narrow_transpose="auto", **kwargs):
+        for name, value in (("weight_gradient", weight_gradient), ("narrow_transpose", narrow_transpose)):
+            if value not in OPTIONS[name]:
+                raise ValueError(f"Unknown {name} {value!r}. Known: {', '.join(OPTIONS[name])}.")
         super().__init__(*args, **kwargs)
-        self.weight_gradient = weight_gradient
+        self.weight_gradient, self.narrow_transpose = weight_gradient, narrow_transpose
 
     def get_config(self):
-        return {**super().get_config(), "weight_gradient": self.weight_gradient}
+        return {**super().get_config(), "weight_gradient": self.weight_gradient,
+                "narrow_transpose": self.narrow_transpose}
 
 
-def set_weight_gradient(networks, weight_gradient):
-    """Set ``weight_gradient`` on every `Conv2D` / `Conv2DTranspose` among the layers of ``networks`` (Keras models),
-    before their steps are traced (the choice is read when a step is traced)."""
+def configure(networks, **options):
+    """Set `OPTIONS` (``weight_gradient="native"``, ...) on every `Conv2D` / `Conv2DTranspose` among the layers of
+    ``networks`` (Keras models), before their steps are traced (the choice is read when a step is traced)."""
+    for name, value in options.items():
+        if value not in OPTIONS.get(name, ()):
+            raise ValueError(f"Unknown zoo.conv option {name}={value!r}. Known: {OPTIONS}.")
     for net in networks:
         for layer in net.layers:
             if isinstance(layer, (Conv2D, Conv2DTranspose)):
-                layer.weight_gradient = weight_gradient
+                for name, value in options.items():
+                    setattr(layer, name, value)
 
 
-def _kernel_gradient(y, kernel, gradient):
-    """``y`` (computed from ``stop_gradient(kernel)``) whose gradient reaches ``kernel`` as ``gradient(dy)``.
-
-    Only the kernel's gradient is replaced: the input's stays TF's own, through ``y``'s op. (Handing the input to
-    `tf.custom_gradient` as well made grappler's remapper fail on a Conv2D + BiasAdd + LeakyReLU upstream.)"""
+def _replace_gradients(y, gradients):
+    """``y`` (computed from ``stop_gradient`` of the tensors in ``gradients``), whose gradient reaches each such
+    tensor ``t`` as ``gradient(dy)``, for the ``(t, gradient)`` pairs in ``gradients``; every other gradient through
+    ``y``'s op stays TF's."""
     scope = tf.get_current_name_scope()  # the gradient's ops go where TF puts the layer's own
+    tensors, functions = zip(*gradients)
 
     @tf.custom_gradient
-    def attach(y, w):
+    def attach(y, *tensors):
         def grad(dy):
-            with tf.name_scope("/".join(filter(None, ("gradient_tape", scope, "dilated_weight_gradient"))) + "/"):
-                return dy, gradient(dy)
+            with tf.name_scope("/".join(filter(None, ("gradient_tape", scope, "zoo_conv"))) + "/"):
+                return (dy, *(gradient(dy) for gradient in functions))
         return tf.identity(y), grad
 
-    return attach(y, kernel)
+    return attach(y, *tensors)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class Conv2D(_WeightGradient, layers.Conv2D):
-    """`keras.layers.Conv2D` with ``weight_gradient``: ``"auto"`` (module docstring's rule), ``"native"`` (TF's
-    ``Conv2DBackpropFilter``) or ``"dilated"`` (always, where the layer allows it: stride > 1, equal in both
-    dimensions, no dilation or groups, channels-last, static spatial shape)."""
+class Conv2D(_Options, layers.Conv2D):
+    """`keras.layers.Conv2D` with `OPTIONS`: ``weight_gradient`` ``"auto"`` (module docstring's rule), ``"native"``
+    (TF's ``Conv2DBackpropFilter``) or ``"dilated"`` (always, where the layer allows it: stride > 1, equal in both
+    dimensions, no dilation or groups, channels-last, static spatial shape); ``narrow_transpose`` (the input
+    gradient) ``"auto"`` (`matmul_conv_transpose` for a 1-channel input on a CPU), ``"native"`` or ``"matmul"``
+    (where the layer allows it, and is ``same`` on inputs its stride divides)."""
 
     def convolution_op(self, inputs, kernel):
-        if not _dilated(self, inputs, inputs.shape[-1]):
+        dilated, narrow = _dilated(self, inputs, inputs.shape[-1]), _narrow(self, inputs, inputs.shape[-1])
+        if not (dilated or narrow):
             return super().convolution_op(inputs, kernel)
-        kernel = tf.convert_to_tensor(kernel)
-        y = super().convolution_op(inputs, tf.stop_gradient(kernel))
-        return _kernel_gradient(y, kernel, lambda dy: dilated_weight_gradient(
-            inputs, dy, self.kernel_size, self.strides[0], self.padding))
+        kernel, s = tf.convert_to_tensor(kernel), self.strides[0]
+        y = super().convolution_op(tf.stop_gradient(inputs) if narrow else inputs,
+                                   tf.stop_gradient(kernel) if dilated else kernel)
+        gradients = [(kernel, lambda dy: dilated_weight_gradient(inputs, dy, self.kernel_size, s, self.padding))
+                     ] if dilated else []
+        if narrow:  # the input gradient is the transposed convolution of dy
+            gradients.append((inputs, lambda dy: matmul_conv_transpose(dy, kernel, s, _pad(self))))
+        return _replace_gradients(y, gradients)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class Conv2DTranspose(_WeightGradient, layers.Conv2DTranspose):
-    """`keras.layers.Conv2DTranspose` with ``weight_gradient`` (as `Conv2D`). A transposed convolution ``y = x *^T
-    W`` is the input gradient of ``conv2d(y, W)``, so its weight gradient is `dilated_weight_gradient` with the roles
-    swapped: ``dW = dilated_weight_gradient(dy, x)`` (``dy``: the gradient at ``y``)."""
+class Conv2DTranspose(_Options, layers.Conv2DTranspose):
+    """`keras.layers.Conv2DTranspose` with `OPTIONS` (as `Conv2D`; ``narrow_transpose``: the forward pass, for 1
+    filter). A transposed convolution ``y = x *^T W`` is the input gradient of ``conv2d(y, W)``, so its weight
+    gradient is `dilated_weight_gradient` with the roles swapped, ``dW = dilated_weight_gradient(dy, x)`` (``dy``:
+    the gradient at ``y``), and its input gradient is ``conv2d(dy, W)``."""
 
     def call(self, inputs):
-        if not _dilated(self, inputs, self.filters):
+        dilated, narrow = _dilated(self, inputs, self.filters), _narrow(self, inputs, self.filters)
+        if not (dilated or narrow):
             return super().call(inputs)
-        kernel = tf.convert_to_tensor(self.kernel)
-        y = keras.ops.conv_transpose(inputs, tf.stop_gradient(kernel), strides=self.strides, padding=self.padding)
-        outputs = _kernel_gradient(y, kernel, lambda dy: dilated_weight_gradient(
-            dy, inputs, self.kernel_size, self.strides[0], self.padding))
+        kernel, s = tf.convert_to_tensor(self.kernel), self.strides[0]
+        if narrow:
+            y = matmul_conv_transpose(tf.stop_gradient(inputs), tf.stop_gradient(kernel), s, _pad(self))
+            weight = (lambda dy: dilated_weight_gradient(dy, inputs, self.kernel_size, s, self.padding)) if dilated \
+                else (lambda dy: tf.raw_ops.Conv2DBackpropFilter(
+                    input=dy, filter_sizes=tf.shape(kernel), out_backprop=inputs, strides=[1, s, s, 1],
+                    padding="SAME"))
+            outputs = _replace_gradients(y, [(inputs, lambda dy: tf.nn.conv2d(dy, kernel, s, "SAME")),
+                                             (kernel, weight)])
+        else:
+            y = keras.ops.conv_transpose(inputs, tf.stop_gradient(kernel), strides=self.strides, padding=self.padding)
+            outputs = _replace_gradients(y, [(kernel, lambda dy: dilated_weight_gradient(
+                dy, inputs, self.kernel_size, s, self.padding))])
         if self.use_bias:  # as Keras' `call` after its convolution
             outputs = outputs + self.bias
         return self.activation(outputs) if self.activation is not None else outputs

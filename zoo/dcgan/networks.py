@@ -11,7 +11,8 @@ convolution computes even and odd output pixels with different taps of its kerne
 taps agree, that draws a 2-pixel check. A resize-convolution computes every pixel with the same taps.
 
 The strided convolutions are `zoo.conv`'s: Keras' layers whose weight gradient runs as a dilated forward
-convolution where that is faster (bfloat16 on a CPU); the same variables, forward pass and sums.
+convolution where that is faster (bfloat16 on a CPU), and whose transposed convolutions to one channel (G's
+``to_image``, D's first input gradient) run as a matmul and an overlap-add on a CPU; the same variables and sums.
 """
 from __future__ import annotations
 
