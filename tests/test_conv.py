@@ -71,8 +71,8 @@ def test_the_matmul_narrow_transpose_gives_tfs_output_and_gradients_alone_and_wi
 
 @pytest.mark.parametrize("cls", ["Conv2D", "Conv2DTranspose"])
 def test_auto_takes_the_matmul_narrow_transpose_for_one_channel_in_any_precision(cls):
-    def ops(channels, policy="float32", narrow="auto", size=8, padding="same"):
-        layer = getattr(conv, cls)(8 if cls == "Conv2D" else channels, 4, strides=2, padding=padding,
+    def ops(channels, policy="float32", narrow="auto", size=8, padding="same", kernel=4):
+        layer = getattr(conv, cls)(8 if cls == "Conv2D" else channels, kernel, strides=2, padding=padding,
                                    narrow_transpose=narrow, dtype=policy)
         x = tf.zeros([2, size, size, channels if cls == "Conv2D" else 8])
 
@@ -90,6 +90,7 @@ def test_auto_takes_the_matmul_narrow_transpose_for_one_channel_in_any_precision
     assert transpose in ops(3) and transpose in ops(1, narrow="native")
     assert transpose not in ops(3, narrow="matmul")
     assert transpose in ops(1, narrow="matmul", padding="valid")  # only `same` has the matmul form
+    assert transpose in ops(1, narrow="matmul", kernel=(4, 3))  # and only square kernels
     if cls == "Conv2D":
         assert transpose in ops(1, narrow="matmul", size=9)  # a side the stride does not divide
 

@@ -32,7 +32,7 @@ interleaves the phases. ``narrow_transpose="auto"`` takes that form on a CPU whe
 channel: at 3 channels and more the overlap-add's slices cost what the matmul saves
 (bench/results/conv_narrow_transpose.json). The other gradients of such a layer stay TF's kernels.
 
-`Conv2D` and `Conv2DTranspose` keep Keras' class names, variables and config keys (plus ``weight_gradient``), so
+`Conv2D` and `Conv2DTranspose` keep Keras' class names, variables and config keys (plus `OPTIONS`), so
 weights saved from Keras' layers load into them and back (`zoo.layers.BatchNormalization` does the same). Every form
 computes the same sums as TF's kernels (exact in float64: tests/test_conv.py).
 """
@@ -119,8 +119,10 @@ def _dilated(layer, inputs, channels) -> bool:
 
 def _narrow(layer, inputs, channels) -> bool:
     """Whether this call's transposed convolution (to ``channels`` channels) takes `matmul_conv_transpose`: a
-    ``same`` layer whose input sides a `Conv2D`'s stride divides (so the transposed convolution gives them back)."""
-    if layer.narrow_transpose == "native" or not _supported(layer, inputs) or layer.padding != "same":
+    ``same`` layer with a square kernel, on input sides a `Conv2D`'s stride divides (so the transposed convolution
+    gives them back)."""
+    if (layer.narrow_transpose == "native" or not _supported(layer, inputs) or layer.padding != "same"
+            or layer.kernel_size[0] != layer.kernel_size[1]):
         return False
     if isinstance(layer, layers.Conv2D) and any(side % layer.strides[0] for side in inputs.shape[1:3]):
         return False
@@ -183,7 +185,7 @@ class Conv2D(_Options, layers.Conv2D):
     (TF's ``Conv2DBackpropFilter``) or ``"dilated"`` (always, where the layer allows it: stride > 1, equal in both
     dimensions, no dilation or groups, channels-last, static spatial shape); ``narrow_transpose`` (the input
     gradient) ``"auto"`` (`matmul_conv_transpose` for a 1-channel input on a CPU), ``"native"`` or ``"matmul"``
-    (where the layer allows it, and is ``same`` on inputs its stride divides)."""
+    (where the layer allows it, and is ``same`` with a square kernel, on inputs its stride divides)."""
 
     def convolution_op(self, inputs, kernel):
         dilated, narrow = _dilated(self, inputs, inputs.shape[-1]), _narrow(self, inputs, inputs.shape[-1])
