@@ -20,12 +20,14 @@ Data: the first batch x 64 Fashion-MNIST training images, cached in memory, tf.d
   autocast.
 
 The Keras implementations run at ``steps_per_execution`` 1 and 8, in float32 and in ``mixed_bfloat16`` (bfloat16
-only where `trainers.precision` finds bfloat16 units: ``auto``). Every configuration is built and warmed up
-(tracing, oneDNN primitive caches), then the configurations take turns, ``--steps`` timed steps each per round, for
-``--rounds`` rounds: machine noise hits all alike; the median round counts. Wall-clock and process-CPU throughput
-are both reported. Measured in the same run: the peak of a 3x3 convolution (batch 64, 32x32, 128 -> 128 channels)
-in each precision, and the dcgan step's floating-point operations (TensorFlow's profiler on the traced step:
-convolutions, their two gradients and the matmuls), so ``percent_of_conv_peak = step FLOPs x steps/s / peak``.
+only where `trainers.precision` finds bfloat16 units: ``auto``). Every configuration is built and warmed up by
+``--warmup`` steps (tracing, oneDNN primitive caches; PyTorch's bf16 loop took ~100 steps to reach its speed:
+with 32, its last round was its fastest in three runs), then the configurations take turns, ``--steps`` timed
+steps each per round, for ``--rounds`` rounds: machine noise hits all alike; the median round counts. Wall-clock
+and process-CPU throughput are both reported. Measured in the same run: the peak of a 3x3 convolution (batch 64,
+32x32, 128 -> 128 channels) in each precision, and the dcgan step's floating-point operations (TensorFlow's
+profiler on the traced step: convolutions, their two gradients and the matmuls), so ``percent_of_conv_peak = step
+FLOPs x steps/s / peak``.
 """
 from __future__ import annotations
 
@@ -286,6 +288,13 @@ def configurations(batch, x, bf16):
     return runs, bn, torch_version
 
 
+def machine() -> dict:
+    """The CPU this bench ran on: its flags of interest, and whether a GPU was visible."""
+    return {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor(),
+            "cpu_flags": sorted(set(CPU_FLAGS_OF_INTEREST) & cpu_flags()), "bf16_flags_checked": list(BF16_CPU_FLAGS),
+            "gpu": bool(tf.config.list_physical_devices("GPU"))}
+
+
 def summary(ips, image_flops, peaks, bf16) -> dict:
     """The issue's ratios from the measured images per second (`image_flops`: FLOPs of the step per image)."""
     low = "mixed_bfloat16" if bf16 else "float32"
@@ -314,6 +323,7 @@ def main():
     p.add_argument("--steps", type=int, default=32)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--warmup", type=int, default=128, help="untimed steps per configuration first")
     p.add_argument("--out", default=str(Path(__file__).parent / "results" / "train_throughput.json"))
     args = p.parse_args()
     keras.utils.set_random_seed(0)
@@ -325,7 +335,7 @@ def main():
     flops = step_flops(args.batch)
     runs, bn, torch_version = configurations(args.batch, _data(args.batch), bf16)
     for run in runs.values():
-        run(args.steps)  # warm-up: tracing, oneDNN primitive caches
+        run(args.warmup)  # tracing, oneDNN primitive caches, PyTorch's own warm-up
     wall, cpu = {k: [] for k in runs}, {k: [] for k in runs}
     for _ in range(args.rounds):  # interleaved, so machine noise hits every configuration alike
         for name, run in runs.items():
@@ -341,16 +351,15 @@ def main():
         "summary_cpu": summary(ips_cpu, flops / args.batch, peaks, bf16),
         "images_per_second_wall": {k: round(v, 1) for k, v in ips.items()},
         "images_per_cpu_second": {k: round(v, 1) for k, v in ips_cpu.items()},
+        "images_per_second_wall_per_round": {k: [round(n / w, 1) for w in v] for k, v in wall.items()},
         "batchnorm_statistics_update_in_fit": bn,
         "conv3x3_peak_gflops": {k: round(v / 1e9, 1) for k, v in peaks.items()},
         "step_gflop": round(flops / 1e9, 2),
         "protocol": {"doc": __doc__.split("\n\n", 2)[2].strip(), "image": f"{IMAGE}x{IMAGE}x{CH}",
                      "base_channels": BASE, "latent_dim": LATENT, "batch": args.batch,
-                     "timed_steps_per_round": args.steps, "rounds": args.rounds,
+                     "warmup_steps": args.warmup, "timed_steps_per_round": args.steps, "rounds": args.rounds,
                      "statistic": "median over interleaved rounds", "auto_precision": precision.record()},
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor(),
-                    "cpu_flags": sorted(set(CPU_FLAGS_OF_INTEREST) & cpu_flags()),
-                    "bf16_flags_checked": list(BF16_CPU_FLAGS), "gpu": bool(tf.config.list_physical_devices("GPU"))},
+        "machine": machine(),
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "torch": torch_version},
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
