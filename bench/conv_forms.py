@@ -130,9 +130,9 @@ def step(option, policy, rounds, steps):
             cores[k].append(cpu / wall)
     med = {k: statistics.median(v) for k, v in ips.items()}
     result = {"img_per_s_median": {k: round(v, 1) for k, v in med.items()},
-            "img_per_s_rounds": {k: [round(v, 1) for v in vs] for k, vs in ips.items()},
-            "cpu_seconds_per_wall_second_median": {k: round(statistics.median(v), 2) for k, v in cores.items()},
-            "auto_over_native": round(med["auto"] / med["native"], 3)}
+              "img_per_s_rounds": {k: [round(v, 1) for v in vs] for k, vs in ips.items()},
+              "cpu_seconds_per_wall_second_median": {k: round(statistics.median(v), 2) for k, v in cores.items()},
+              "auto_over_native": round(med["auto"] / med["native"], 3)}
     print(policy, json.dumps(result), flush=True)
     return result
 

@@ -4,7 +4,7 @@ writes bench/results/step_conv_floor.json.
     python bench/step_conv_floor.py [--rounds 5] [--steps 32] [--out bench/results/step_conv_floor.json]
 
 Protocol: bench/train_throughput.py's ``zoo_alternating`` configuration (dcgan ``default`` networks at 32x32x1,
-batch 128, steps per execution 8) under ``--precision auto`` (`trainers.precision`), and its PyTorch loop on the
+batch 128, steps per execution 8) under ``auto`` precision (`trainers.precision`), and its PyTorch loop on the
 same networks at the same precision (bfloat16 autocast where ``auto`` picks bfloat16). The zoo's train step is
 traced (`tf.function` of ``train_step``, as Keras traces it) and every convolution op the step runs is listed (the
 ops its outputs and its variable updates depend on; TF's Conv2D gradient also builds gradients nothing reads, which
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import statistics
 import sys
 import time
@@ -129,7 +128,12 @@ def main(argv=None):
     floor = sum(o["ms"] * o["count_per_step"] for o in ops) / 1e3
 
     ds = tt._dataset(tt._data(args.batch), args.batch)
-    torch_run, torch_version = tt.torch_runner(args.batch, tt._data(args.batch), precision.policy != "float32")
+    try:
+        torch_run, torch_version = tt.torch_runner(args.batch, tt._data(args.batch), precision.policy != "float32")
+    except ImportError as e:
+        raise SystemExit(f"step_conv_floor compares with PyTorch, which is not installed ({e}). Install the bench "
+                         "extra's CPU build: pip install -e '.[bench]' --extra-index-url "
+                         "https://download.pytorch.org/whl/cpu") from e
     float32 = tt._under("float32", lambda: tt.make_zoo("alternating", 8))
     runs = {"zoo": lambda steps: model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0),
             "torch": torch_run,
@@ -162,11 +166,9 @@ def main(argv=None):
                      "warmup_steps": args.warmup,
                      "timed_steps_per_round": args.steps, "precision": precision.record()},
         "machine": tt.machine(),
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "torch": torch_version},
+        "versions": {"torch": torch_version},
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps(result["summary"], indent=1))
+    tt.write(args.out, result, "summary")
 
 
 if __name__ == "__main__":

@@ -295,6 +295,14 @@ def machine() -> dict:
             "gpu": bool(tf.config.list_physical_devices("GPU"))}
 
 
+def write(path, result: dict, shown: str) -> None:
+    """Write a bench's ``result`` as JSON at ``path`` (with the library versions), and print its ``shown`` part."""
+    result["versions"] = {"tensorflow": tf.__version__, "keras": keras.__version__, **result.get("versions", {})}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result[shown], indent=1))
+
+
 def summary(ips, image_flops, peaks, bf16) -> dict:
     """The issue's ratios from the measured images per second (`image_flops`: FLOPs of the step per image)."""
     low = "mixed_bfloat16" if bf16 else "float32"
@@ -360,11 +368,9 @@ def main():
                      "warmup_steps": args.warmup, "timed_steps_per_round": args.steps, "rounds": args.rounds,
                      "statistic": "median over interleaved rounds", "auto_precision": precision.record()},
         "machine": machine(),
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "torch": torch_version},
+        "versions": {"torch": torch_version},
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps(result["summary_wall"], indent=1))
+    write(args.out, result, "summary_wall")
 
 
 if __name__ == "__main__":
