@@ -122,12 +122,10 @@ def step(option, policy, rounds, steps):
         models[value] = tt._under(policy, lambda: tt.make_zoo("alternating", 8))
         conv.configure([models[value].generator, models[value].discriminator], **{option: value})
         models[value].fit(ds, epochs=1, steps_per_epoch=16, verbose=0)  # trace and warm up
-    ips, cores = {k: [] for k in models}, {k: [] for k in models}
-    for _ in range(rounds):
-        for k, model in models.items():
-            wall, cpu = tt._timed(lambda: model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0))
-            ips[k].append(steps * BATCH / wall)
-            cores[k].append(cpu / wall)
+    wall, cpu = tt.interleaved({k: lambda n, m=m: m.fit(ds, epochs=1, steps_per_epoch=n, verbose=0)
+                                for k, m in models.items()}, rounds, steps)
+    ips = {k: [steps * BATCH / w for w in v] for k, v in wall.items()}
+    cores = {k: [c / w for c, w in zip(cpu[k], v)] for k, v in wall.items()}
     med = {k: statistics.median(v) for k, v in ips.items()}
     result = {"img_per_s_median": {k: round(v, 1) for k, v in med.items()},
               "img_per_s_rounds": {k: [round(v, 1) for v in vs] for k, vs in ips.items()},

@@ -50,15 +50,11 @@ def step_convolutions(model, batch):
         tf.TensorSpec([batch, tt.IMAGE, tt.IMAGE, tt.CH], tf.float32)).graph
     # only the ops the step runs: TF's Conv2D gradient builds both gradients, and the one nothing reads (the
     # kernel's, where zoo.conv computes it; the input's, for an image) is pruned before the step runs
-    live, todo = set(), [t.op for t in graph.outputs] + [op for op in graph.get_operations() if op._is_stateful]
-    while todo:
-        op = todo.pop()
-        if op not in live:
-            live.add(op)
-            todo += [t.op for t in op.inputs] + list(op.control_inputs)
+    live = {n.name for n in tf.compat.v1.graph_util.extract_sub_graph(
+        graph.as_graph_def(), [t.op.name for t in graph.outputs] + [op.name for op in graph.control_outputs]).node}
     found = collections.Counter()
     for op in graph.get_operations():
-        if op.type not in CONVOLUTIONS or op not in live:
+        if op.type not in CONVOLUTIONS or op.name not in live:
             continue
         sizes = {"Conv2DBackpropInput": 0, "Conv2DBackpropFilter": 1}.get(op.type)  # an input that is a shape
         shapes = tuple(tuple(op.outputs[0].shape) if i == sizes else tuple(t.shape) for i, t in enumerate(op.inputs))
@@ -140,12 +136,8 @@ def main(argv=None):
             "zoo_float32": lambda steps: float32.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)}
     for run in runs.values():
         run(args.warmup)  # PyTorch's bf16 loop took ~100 steps to reach its speed
-    rounds = {k: [] for k in runs}
-    for _ in range(args.rounds):  # interleaved
-        for name, run in runs.items():
-            start = time.perf_counter()
-            run(args.steps)
-            rounds[name].append((time.perf_counter() - start) / args.steps)
+    wall, _ = tt.interleaved(runs, args.rounds, args.steps)
+    rounds = {k: [w / args.steps for w in v] for k, v in wall.items()}
     step = {k: statistics.median(v) for k, v in rounds.items()}
     ms = lambda s: round(s * 1e3, 1)  # noqa: E731
     result = {

@@ -121,6 +121,21 @@ def _timed(run):
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def interleaved(runs: dict, rounds: int, steps: int, batch: int | None = None) -> tuple[dict, dict]:
+    """({name: wall seconds per round}, {name: CPU seconds per round}) of each ``run(steps)`` in ``runs``, the runs
+    taking turns for ``rounds`` rounds so that machine noise hits every one alike; with ``batch``, each round's img/s
+    is printed."""
+    wall, cpu = {k: [] for k in runs}, {k: [] for k in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            w, c = _timed(lambda: run(steps))
+            wall[name].append(w)
+            cpu[name].append(c)
+            if batch:
+                print(f"{name}: {batch * steps / w:.0f} img/s", flush=True)
+    return wall, cpu
+
+
 def _under(policy, build):
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(policy)
@@ -344,13 +359,7 @@ def main():
     runs, bn, torch_version = configurations(args.batch, _data(args.batch), bf16)
     for run in runs.values():
         run(args.warmup)  # tracing, oneDNN primitive caches, PyTorch's own warm-up
-    wall, cpu = {k: [] for k in runs}, {k: [] for k in runs}
-    for _ in range(args.rounds):  # interleaved, so machine noise hits every configuration alike
-        for name, run in runs.items():
-            w, c = _timed(lambda: run(args.steps))
-            wall[name].append(w)
-            cpu[name].append(c)
-            print(f"{name}: {args.batch * args.steps / w:.0f} img/s", flush=True)
+    wall, cpu = interleaved(runs, args.rounds, args.steps, args.batch)
     n = args.batch * args.steps
     ips = {k: n / statistics.median(v) for k, v in wall.items()}
     ips_cpu = {k: n / statistics.median(v) for k, v in cpu.items()}

@@ -80,7 +80,7 @@ def dilated_weight_gradient(x, dy, kernel_size, stride, padding):
 
 def matmul_conv_transpose(x, kernel, stride, pad):
     """``conv2d_transpose(x, kernel, stride)`` with ``pad`` rows cropped before each spatial axis and ``stride * h``
-    outputs per axis (TF's ``SAME`` has ``pad = max(k - stride, 0) // 2``), as one matmul and an overlap-add.
+    outputs per axis (TF's ``SAME``: ``_window``'s ``before``), as one matmul and an overlap-add.
 
     ``x``: ``[n, h, w, c]`` (static ``h, w``), ``kernel``: ``[k, k, o, c]`` (a transposed convolution's layout).
     ``y[s*m + r] = sum_a P[m + d, a]`` over the taps ``a = r + pad - s*d`` in ``[0, k)`` (per axis), with ``P = x @
@@ -127,11 +127,6 @@ def _narrow(layer, inputs, channels) -> bool:
     if isinstance(layer, layers.Conv2D) and any(side % layer.strides[0] for side in inputs.shape[1:3]):
         return False
     return layer.narrow_transpose == "matmul" or (channels == 1 and not _gpu())
-
-
-def _pad(layer) -> int:
-    """Rows ``same`` pads before each axis, for the layer's stride (``Conv2D``: on inputs the stride divides)."""
-    return max(layer.kernel_size[0] - layer.strides[0], 0) // 2
 
 
 class _Options:
@@ -196,8 +191,9 @@ class Conv2D(_Options, layers.Conv2D):
                                    tf.stop_gradient(kernel) if dilated else kernel)
         gradients = [(kernel, lambda dy: dilated_weight_gradient(inputs, dy, self.kernel_size, s, self.padding))
                      ] if dilated else []
-        if narrow:  # the input gradient is the transposed convolution of dy
-            gradients.append((inputs, lambda dy: matmul_conv_transpose(dy, kernel, s, _pad(self))))
+        if narrow:  # the input gradient is the transposed convolution of dy, cropped as the input was padded
+            pad = _window(inputs.shape[1], y.shape[1], self.kernel_size[0], s, self.padding)[0]
+            gradients.append((inputs, lambda dy: matmul_conv_transpose(dy, kernel, s, pad)))
         return _replace_gradients(y, gradients)
 
 
@@ -213,18 +209,19 @@ class Conv2DTranspose(_Options, layers.Conv2DTranspose):
         if not (dilated or narrow):
             return super().call(inputs)
         kernel, s = tf.convert_to_tensor(self.kernel), self.strides[0]
-        if narrow:
-            y = matmul_conv_transpose(tf.stop_gradient(inputs), tf.stop_gradient(kernel), s, _pad(self))
-            weight = (lambda dy: dilated_weight_gradient(dy, inputs, self.kernel_size, s, self.padding)) if dilated \
-                else (lambda dy: tf.raw_ops.Conv2DBackpropFilter(
-                    input=dy, filter_sizes=tf.shape(kernel), out_backprop=inputs, strides=[1, s, s, 1],
-                    padding="SAME"))
-            outputs = _replace_gradients(y, [(inputs, lambda dy: tf.nn.conv2d(dy, kernel, s, "SAME")),
-                                             (kernel, weight)])
+        if dilated:
+            weight = lambda dy: dilated_weight_gradient(dy, inputs, self.kernel_size, s, self.padding)  # noqa: E731
+        else:  # TF's kernel, which the matmul form's graph no longer has an op to take it from
+            weight = lambda dy: tf.raw_ops.Conv2DBackpropFilter(  # noqa: E731
+                input=dy, filter_sizes=tf.shape(kernel), out_backprop=inputs, strides=[1, s, s, 1], padding="SAME")
+        if narrow:  # the output is cropped by the rows `same` pads before the convolution this transposes
+            pad = _window(inputs.shape[1] * s, inputs.shape[1], self.kernel_size[0], s, self.padding)[0]
+            y = matmul_conv_transpose(tf.stop_gradient(inputs), tf.stop_gradient(kernel), s, pad)
+            gradients = [(inputs, lambda dy: tf.nn.conv2d(dy, kernel, s, "SAME")), (kernel, weight)]
         else:
             y = keras.ops.conv_transpose(inputs, tf.stop_gradient(kernel), strides=self.strides, padding=self.padding)
-            outputs = _replace_gradients(y, [(kernel, lambda dy: dilated_weight_gradient(
-                dy, inputs, self.kernel_size, s, self.padding))])
+            gradients = [(kernel, weight)]
+        outputs = _replace_gradients(y, gradients)
         if self.use_bias:  # as Keras' `call` after its convolution
             outputs = outputs + self.bias
         return self.activation(outputs) if self.activation is not None else outputs
